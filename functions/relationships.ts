@@ -1,0 +1,264 @@
+import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { forbidden } from '../shared/domain/errors';
+import { newRelationshipId } from '../shared/domain/ids';
+import {
+  assertDeletable,
+  assertVisible,
+  createRelationship,
+  perspectiveOf,
+  Relationship,
+  relationshipStatuses,
+  updateRelationship,
+} from '../shared/domain/relationships';
+import { readJsonBody } from '../shared/http/body';
+import { requireIfMatch, toApiEtag } from '../shared/http/etag';
+import { graphTypes, relationshipsPath, relationshipView } from '../shared/http/graphViews';
+import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
+import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
+import {
+  appRoles,
+  canReadPartnerResources,
+  hasAppRole,
+  isGlobalAdministrator,
+  Principal,
+} from '../shared/http/principal';
+import { collection, entityBody, json, noContent } from '../shared/http/responses';
+import { absoluteUrl, nextLink, odataContext } from '../shared/http/urls';
+import { tenantDisplayName } from '../shared/store/directory';
+import { Keyed, Page, pageInMemory, Stored } from '../shared/store/paging';
+import {
+  deleteRelationship,
+  findRelationship,
+  insertRelationship,
+  listCustomerRelationships,
+  listPartnerRelationships,
+  replaceRelationship,
+} from '../shared/store/relationships';
+import { registerHttp } from '../shared/registrations';
+
+/** $filter/$orderby/$select over relationships (SPEC §10). */
+export const relationshipCollection: CollectionSpec<Relationship> = {
+  fields: [
+    { path: 'status', type: 'enum', enumValues: relationshipStatuses, get: (r) => r.status, storageColumn: 'status' },
+    { path: 'displayName', type: 'string', caseInsensitive: true, get: (r) => r.displayName },
+    {
+      path: 'customer/tenantId',
+      type: 'guid',
+      get: (r) => r.customer?.tenantId ?? null,
+      storageColumn: 'customerTenantId',
+    },
+    {
+      path: 'customer/displayName',
+      type: 'string',
+      caseInsensitive: true,
+      get: (r) => r.customer?.displayName ?? null,
+    },
+    { path: 'createdDateTime', type: 'dateTime', get: (r) => r.createdDateTime, storageColumn: 'createdDateTime' },
+    { path: 'lastModifiedDateTime', type: 'dateTime', get: (r) => r.lastModifiedDateTime },
+    {
+      path: 'activatedDateTime',
+      type: 'dateTime',
+      get: (r) => r.activatedDateTime,
+      storageColumn: 'activatedDateTime',
+    },
+    { path: 'endDateTime', type: 'dateTime', get: (r) => r.endDateTime, storageColumn: 'endDateTime' },
+    // Durations compare by equality only: their text does not sort in time order.
+    {
+      path: 'autoExtendDuration',
+      type: 'duration',
+      sortable: false,
+      get: (r) => r.autoExtendDuration,
+      storageColumn: 'autoExtendDuration',
+    },
+    { path: 'duration', type: 'duration', sortable: false, get: (r) => r.duration, storageColumn: 'duration' },
+  ],
+  selectable: [
+    'id',
+    'displayName',
+    'duration',
+    'customer',
+    'accessDetails',
+    'status',
+    'autoExtendDuration',
+    'createdDateTime',
+    'lastModifiedDateTime',
+    'activatedDateTime',
+    'endDateTime',
+  ],
+};
+
+const relationshipUrl = (baseUrl: string, id: string): string => absoluteUrl(baseUrl, `${relationshipsPath}/${id}`);
+
+export function relationshipEntity(
+  status: number,
+  stored: Stored<Relationship>,
+  scope: AuthenticatedScope,
+  extras: { location?: boolean; properties?: Record<string, unknown>; select?: readonly string[] } = {},
+): HttpResponseInit {
+  const context = odataContext(scope.baseUrl, relationshipsPath);
+  const body = entityBody(
+    { ...relationshipView(stored.value), ...extras.properties },
+    { etag: stored.etag, context, odataType: graphTypes.relationship },
+  );
+  return json(status, applySelect(body, extras.select), {
+    etag: toApiEtag(stored.etag),
+    ...(extras.location ? { location: relationshipUrl(scope.baseUrl, stored.value.id) } : {}),
+  });
+}
+
+function requireAdminAgent(principal: Principal): void {
+  if (!hasAppRole(principal, appRoles.adminAgent)) {
+    throw forbidden('This action requires the AdminAgent role in the partner tenant.');
+  }
+}
+
+/**
+ * Reads a relationship the caller may see: partner readers (AdminAgent, HelpdeskAgent, Global
+ * Administrator) or the customer's Global Administrator. Anyone else's relationship is a 404.
+ */
+export async function readVisibleRelationship(id: string, principal: Principal): Promise<Stored<Relationship>> {
+  const stored = await findRelationship(id);
+  const relationship = assertVisible(stored?.value, principal.tenantId, id);
+  const perspective = perspectiveOf(relationship, principal.tenantId);
+  const allowed = perspective === 'partner' ? canReadPartnerResources(principal) : isGlobalAdministrator(principal);
+  if (!allowed) {
+    throw forbidden(
+      perspective === 'partner'
+        ? 'Reading relationships requires the AdminAgent or HelpdeskAgent role, or Global Administrator.'
+        : "Only the customer's Global Administrator can read this relationship.",
+    );
+  }
+  return stored as Stored<Relationship>;
+}
+
+/** Reads a relationship its partner is about to change: AdminAgent of the partner tenant only. */
+async function readOwnRelationship(id: string, principal: Principal): Promise<Stored<Relationship>> {
+  const stored = await findRelationship(id);
+  const relationship = assertVisible(stored?.value, principal.tenantId, id);
+  if (perspectiveOf(relationship, principal.tenantId) !== 'partner') {
+    throw forbidden("Only the partner can change a relationship; the customer acts through 'requests'.");
+  }
+  requireAdminAgent(principal);
+  return stored as Stored<Relationship>;
+}
+
+async function withCustomerName(relationship: Relationship): Promise<Relationship> {
+  if (!relationship.customer) return relationship;
+  const known = await tenantDisplayName(relationship.customer.tenantId);
+  return known ? { ...relationship, customer: { ...relationship.customer, displayName: known } } : relationship;
+}
+
+export async function createRelationshipHandler(
+  request: HttpRequest,
+  scope: AuthenticatedScope,
+): Promise<HttpResponseInit> {
+  requireAdminAgent(scope.principal);
+  const body = await readJsonBody(request);
+  const partnerTenantId = scope.principal.tenantId;
+  const relationship = createRelationship(body, { id: newRelationshipId(partnerTenantId), partnerTenantId }, scope.now);
+  const stored = await insertRelationship(await withCustomerName(relationship));
+  return relationshipEntity(201, stored, scope, { location: true });
+}
+
+export async function listRelationshipsHandler(
+  request: HttpRequest,
+  scope: AuthenticatedScope,
+): Promise<HttpResponseInit> {
+  const { principal } = scope;
+  if (!canReadPartnerResources(principal)) {
+    throw forbidden('Reading relationships requires the AdminAgent or HelpdeskAgent role, or Global Administrator.');
+  }
+  const query = parseCollectionQuery(new URL(request.url).searchParams, relationshipCollection);
+  // A tenant can be a partner and a customer at once; the customer side is small, so when it has
+  // any, both sides are merged in memory, otherwise the partner side pages straight from storage.
+  const asCustomer = isGlobalAdministrator(principal)
+    ? await listCustomerRelationships(
+        principal.tenantId,
+        { ...query, skipToken: undefined, top: Number.MAX_SAFE_INTEGER, count: false },
+        relationshipCollection,
+      )
+    : { items: [] };
+  let page: Page<Relationship>;
+  if (asCustomer.items.length === 0) {
+    page = await listPartnerRelationships(principal.tenantId, query, relationshipCollection);
+  } else {
+    const asPartner = await listPartnerRelationships(
+      principal.tenantId,
+      {
+        ...query,
+        skipToken: undefined,
+        top: Number.MAX_SAFE_INTEGER,
+        count: false,
+        orderBy: [{ path: 'createdDateTime', descending: false }],
+      },
+      relationshipCollection,
+    );
+    const merged: Keyed<Relationship>[] = [...asPartner.items, ...asCustomer.items].map((item) => ({
+      ...item,
+      key: `rel|${item.value.id}`,
+    }));
+    page = pageInMemory(merged, query, relationshipCollection);
+  }
+  return collection(
+    odataContext(scope.baseUrl, relationshipsPath),
+    page.items.map((item) =>
+      applySelect(
+        entityBody(relationshipView(item.value), { etag: item.etag, odataType: graphTypes.relationship }),
+        query.select,
+      ),
+    ),
+    { nextLink: nextLink(request.url, scope.baseUrl, page.skipToken), count: page.count },
+  );
+}
+
+export async function getRelationshipHandler(
+  request: HttpRequest,
+  scope: AuthenticatedScope,
+): Promise<HttpResponseInit> {
+  const { select } = parseEntityQuery(new URL(request.url).searchParams, relationshipCollection);
+  const stored = await readVisibleRelationship(request.params.id, scope.principal);
+  return relationshipEntity(200, stored, scope, { select });
+}
+
+export async function updateRelationshipHandler(
+  request: HttpRequest,
+  scope: AuthenticatedScope,
+): Promise<HttpResponseInit> {
+  const etag = requireIfMatch(request);
+  const body = await readJsonBody(request);
+  const current = await readOwnRelationship(request.params.id, scope.principal);
+  const next = await withCustomerName(updateRelationship(current.value, body, scope.now));
+  const stored = await replaceRelationship(current.value, next, etag === '*' ? current.etag : etag);
+  return relationshipEntity(200, stored, scope);
+}
+
+export async function deleteRelationshipHandler(
+  request: HttpRequest,
+  scope: AuthenticatedScope,
+): Promise<HttpResponseInit> {
+  const etag = requireIfMatch(request);
+  const current = await readOwnRelationship(request.params.id, scope.principal);
+  assertDeletable(current.value);
+  await deleteRelationship(current.value, etag === '*' ? current.etag : etag);
+  return noContent();
+}
+
+registerHttp({
+  name: 'relationships',
+  methods: ['GET', 'POST'],
+  route: 'v1.0/tenantRelationships/delegatedAdminRelationships',
+  handler: graphRoute((request, scope) =>
+    request.method === 'POST' ? createRelationshipHandler(request, scope) : listRelationshipsHandler(request, scope),
+  ),
+});
+
+registerHttp({
+  name: 'relationship',
+  methods: ['GET', 'PATCH', 'DELETE'],
+  route: 'v1.0/tenantRelationships/delegatedAdminRelationships/{id}',
+  handler: graphRoute((request, scope) => {
+    if (request.method === 'PATCH') return updateRelationshipHandler(request, scope);
+    if (request.method === 'DELETE') return deleteRelationshipHandler(request, scope);
+    return getRelationshipHandler(request, scope);
+  }),
+});

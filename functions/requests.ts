@@ -1,0 +1,119 @@
+import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { DomainError } from '../shared/domain/errors';
+import { newGuid } from '../shared/domain/ids';
+import {
+  applyRequestAction,
+  newRequest,
+  parseRequestAction,
+  RelationshipRequest,
+  requestActions,
+  requestStatuses,
+} from '../shared/domain/relationships';
+import { config } from '../shared/config';
+import { readJsonBody } from '../shared/http/body';
+import { notFound } from '../shared/http/errors';
+import { graphTypes, relationshipsPath, requestView } from '../shared/http/graphViews';
+import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
+import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
+import { appRoles, hasAppRole, isGlobalAdministrator } from '../shared/http/principal';
+import { collection, entity, entityBody } from '../shared/http/responses';
+import { absoluteUrl, nextLink, odataContext } from '../shared/http/urls';
+import { registerHttp } from '../shared/registrations';
+import { tenantDisplayName } from '../shared/store/directory';
+import { pageInMemory } from '../shared/store/paging';
+import { findRelationship, findRequest, listRequests, replaceRelationship } from '../shared/store/relationships';
+import { readVisibleRelationship } from './relationships';
+
+export const requestCollection: CollectionSpec<RelationshipRequest> = {
+  fields: [
+    { path: 'action', type: 'enum', enumValues: requestActions, get: (r) => r.action },
+    { path: 'status', type: 'enum', enumValues: requestStatuses, get: (r) => r.status },
+    { path: 'createdDateTime', type: 'dateTime', get: (r) => r.createdDateTime },
+    { path: 'lastModifiedDateTime', type: 'dateTime', get: (r) => r.lastModifiedDateTime },
+  ],
+  selectable: ['id', 'action', 'status', 'createdDateTime', 'lastModifiedDateTime'],
+};
+
+const requestsPath = (relationshipId: string): string => `${relationshipsPath}/${relationshipId}/requests`;
+
+/** Concurrent requests on one relationship race on its ETag; the losers decide again on fresh state. */
+const maxDecisionAttempts = 5;
+
+export function invitationUrl(relationshipId: string): string {
+  return config().invitationUrlTemplate.replace('{id}', encodeURIComponent(relationshipId));
+}
+
+export async function createRequestHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
+  const { principal, now } = scope;
+  const action = parseRequestAction(await readJsonBody(request));
+  const actor = {
+    tenantId: principal.tenantId,
+    isAdminAgent: hasAppRole(principal, appRoles.adminAgent),
+    isGlobalAdministrator: isGlobalAdministrator(principal),
+  };
+  const approverName =
+    action === 'approve' || action === 'reject' ? await tenantDisplayName(principal.tenantId) : undefined;
+  for (let attempt = 1; ; attempt++) {
+    const current = await findRelationship(request.params.id);
+    if (!current) throw notFound(`The delegated admin relationship '${request.params.id}' was not found.`);
+    const next = applyRequestAction(current.value, action, actor, now, approverName);
+    const created = newRequest(newGuid(), next.id, action, now);
+    try {
+      await replaceRelationship(current.value, next, current.etag, created);
+    } catch (error) {
+      if (error instanceof DomainError && error.kind === 'stale' && attempt < maxDecisionAttempts) continue;
+      throw error;
+    }
+    const extras = action === 'lockForApproval' ? { invitationUrl: invitationUrl(next.id) } : {};
+    return entity(
+      201,
+      { ...requestView(created), ...extras },
+      {
+        context: odataContext(scope.baseUrl, requestsPath(next.id)),
+        odataType: graphTypes.request,
+        location: absoluteUrl(scope.baseUrl, `${requestsPath(next.id)}/${created.id}`),
+      },
+    );
+  }
+}
+
+export async function listRequestsHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
+  const query = parseCollectionQuery(new URL(request.url).searchParams, requestCollection);
+  const relationship = await readVisibleRelationship(request.params.id, scope.principal);
+  const page = pageInMemory(await listRequests(relationship.value), query, requestCollection);
+  return collection(
+    odataContext(scope.baseUrl, requestsPath(relationship.value.id)),
+    page.items.map((item) =>
+      applySelect(entityBody(requestView(item.value), { odataType: graphTypes.request }), query.select),
+    ),
+    { nextLink: nextLink(request.url, scope.baseUrl, page.skipToken), count: page.count },
+  );
+}
+
+export async function getRequestHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
+  const { select } = parseEntityQuery(new URL(request.url).searchParams, requestCollection);
+  const relationship = await readVisibleRelationship(request.params.id, scope.principal);
+  const stored = await findRequest(relationship.value, request.params.requestId);
+  if (!stored) throw notFound(`The request '${request.params.requestId}' was not found.`);
+  const body = entityBody(requestView(stored.value), {
+    context: odataContext(scope.baseUrl, requestsPath(relationship.value.id)),
+    odataType: graphTypes.request,
+  });
+  return entity(200, applySelect(body, select));
+}
+
+registerHttp({
+  name: 'relationshipRequests',
+  methods: ['GET', 'POST'],
+  route: 'v1.0/tenantRelationships/delegatedAdminRelationships/{id}/requests',
+  handler: graphRoute((request, scope) =>
+    request.method === 'POST' ? createRequestHandler(request, scope) : listRequestsHandler(request, scope),
+  ),
+});
+
+registerHttp({
+  name: 'relationshipRequest',
+  methods: ['GET'],
+  route: 'v1.0/tenantRelationships/delegatedAdminRelationships/{id}/requests/{requestId}',
+  handler: graphRoute(getRequestHandler),
+});

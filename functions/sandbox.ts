@@ -1,0 +1,115 @@
+import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { isServiceClockPinned, pinServiceClock, serviceNow } from '../shared/clock';
+import { config } from '../shared/config';
+import { invalid } from '../shared/domain/errors';
+import { isGuid, newGuid } from '../shared/domain/ids';
+import { parseBody } from '../shared/domain/schema';
+import { toGraphDateTime } from '../shared/domain/time';
+import { readJsonBody } from '../shared/http/body';
+import { badRequest, notFound } from '../shared/http/errors';
+import { anonymousRoute, RequestScope } from '../shared/http/handler';
+import { json } from '../shared/http/responses';
+import { mintSandboxToken, sandboxSigningAvailable, sandboxTokenLifetimeSeconds } from '../shared/http/sandboxKeys';
+import { findJob, listJobs } from '../shared/jobs';
+import { HttpRegistration, registerHttp } from '../shared/registrations';
+import { setTenantDisplayName } from '../shared/store/directory';
+
+/**
+ * Sandbox helpers (SPEC §11): clock, tokens, jobs and seed data. They need no token and exist only
+ * with SANDBOX_MODE=true; otherwise every sandbox route answers 404 like an unknown path.
+ */
+function sandboxRoute(handle: (request: HttpRequest, scope: RequestScope) => Promise<HttpResponseInit>) {
+  return anonymousRoute(async (request, scope) => {
+    if (!config().sandboxMode) throw notFound('Not found.');
+    return handle(request, scope);
+  });
+}
+
+function clockView(): Record<string, unknown> {
+  return { now: toGraphDateTime(serviceNow()), pinned: isServiceClockPinned() };
+}
+
+async function setClock(request: HttpRequest): Promise<HttpResponseInit> {
+  const input = parseBody(z.strictObject({ now: z.string().nullable() }), await readJsonBody(request));
+  if (input.now === null) {
+    pinServiceClock(undefined);
+  } else {
+    const instant = DateTime.fromISO(input.now, { zone: 'utc' });
+    if (!instant.isValid) throw invalid(`'now' must be an ISO 8601 date and time, e.g. 2026-01-01T00:00:00Z.`);
+    pinServiceClock(instant);
+  }
+  return json(200, clockView());
+}
+
+const guidList = z.array(z.string().refine(isGuid, 'must be a GUID'));
+const tokenRequestSchema = z.strictObject({
+  tid: z.string().refine(isGuid, 'must be a tenant id (GUID)'),
+  oid: z.string().refine(isGuid, 'must be an object id (GUID)').optional(),
+  roles: z.array(z.string()).optional(),
+  wids: guidList.optional(),
+  groups: guidList.optional(),
+  email: z.string().optional(),
+  appid: z.string().optional(),
+  name: z.string().optional(),
+});
+
+async function mintToken(request: HttpRequest, scope: RequestScope): Promise<HttpResponseInit> {
+  if (!sandboxSigningAvailable()) {
+    throw badRequest(
+      'Token minting is off because AUTH_JWKS or AUTH_JWKS_URI is configured: use your identity provider.',
+    );
+  }
+  const claims = parseBody(tokenRequestSchema, await readJsonBody(request));
+  const token = await mintSandboxToken({ ...claims, oid: claims.oid ?? newGuid() }, scope.now);
+  return json(200, {
+    token_type: 'Bearer',
+    access_token: token,
+    expires_in: sandboxTokenLifetimeSeconds,
+    expires_on: Math.floor(scope.now.toSeconds()) + sandboxTokenLifetimeSeconds,
+  });
+}
+
+async function runJob(request: HttpRequest, scope: RequestScope): Promise<HttpResponseInit> {
+  const job = findJob(request.params.job);
+  if (!job) {
+    throw notFound(
+      `Unknown job '${request.params.job}'. Known jobs: ${
+        listJobs()
+          .map((j) => j.id)
+          .join(', ') || 'none'
+      }.`,
+    );
+  }
+  const report = await job.run(scope.now);
+  return json(200, { job: job.id, ranAt: toGraphDateTime(scope.now), ...report });
+}
+
+async function seedTenant(request: HttpRequest): Promise<HttpResponseInit> {
+  if (!isGuid(request.params.tenantId)) throw badRequest('The tenant id must be a GUID.');
+  const input = parseBody(z.strictObject({ displayName: z.string().min(1).max(256) }), await readJsonBody(request));
+  const tenantId = request.params.tenantId.toLowerCase();
+  await setTenantDisplayName(tenantId, input.displayName);
+  return json(200, { tenantId, displayName: input.displayName });
+}
+
+const sandboxRoutes: HttpRegistration[] = [
+  {
+    name: 'sandboxClock',
+    methods: ['GET', 'PUT'],
+    route: 'sandbox/clock',
+    handler: sandboxRoute(async (request) => (request.method === 'PUT' ? setClock(request) : json(200, clockView()))),
+  },
+  { name: 'sandboxTokens', methods: ['POST'], route: 'sandbox/tokens', handler: sandboxRoute(mintToken) },
+  {
+    name: 'sandboxJobs',
+    methods: ['GET'],
+    route: 'sandbox/jobs',
+    handler: sandboxRoute(async () => json(200, { value: listJobs().map(({ id, schedule }) => ({ id, schedule })) })),
+  },
+  { name: 'sandboxRunJob', methods: ['POST'], route: 'sandbox/jobs/{job}', handler: sandboxRoute(runJob) },
+  { name: 'sandboxTenant', methods: ['PUT'], route: 'sandbox/tenants/{tenantId}', handler: sandboxRoute(seedTenant) },
+];
+
+sandboxRoutes.forEach(registerHttp);

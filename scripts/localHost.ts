@@ -1,0 +1,178 @@
+import { HttpMethod, HttpRequest, HttpResponse, InvocationContext, Timer } from '@azure/functions';
+import { Cron } from 'croner';
+import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { HttpRegistration, registeredHttp, registeredTimers } from '../shared/registrations';
+
+/**
+ * A small stand-in for the Azure Functions host (Core Tools cannot be installed everywhere): it
+ * serves the very registrations `app.http` receives over node:http, with the same empty route
+ * prefix as host.json, and runs the registered timers on their NCRONTAB schedules.
+ */
+
+/** Loads every function file so each registers itself, like the runtime's `main` glob does. */
+export function loadFunctions(directory: string): void {
+  for (const file of readdirSync(directory).sort()) {
+    // Dynamic by design: the set of function files is discovered, not listed.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (/\.(js|ts)$/.test(file) && !file.endsWith('.d.ts')) require(path.join(directory, file));
+  }
+}
+
+interface CompiledRoute {
+  registration: HttpRegistration;
+  pattern: RegExp;
+  paramNames: string[];
+}
+
+/** Azure Functions route templates: literal segments (case-insensitive), `{name}`, `{name?}`, `{name:constraint}`. */
+function compileRoute(registration: HttpRegistration): CompiledRoute {
+  const paramNames: string[] = [];
+  const segments = registration.route.split('/').map((segment) => {
+    const param = /^\{(\*?)([A-Za-z_][\w]*)(?::[^}?]+)?(\?)?\}$/.exec(segment);
+    if (!param) return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
+    paramNames.push(param[2]);
+    const value = param[1] ? '(.+)' : '([^/]+)';
+    return param[3] ? `(?:/${value})?` : `/${value}`;
+  });
+  return { registration, pattern: new RegExp(`^${segments.join('')}/?$`, 'i'), paramNames };
+}
+
+/** Errors the host itself answers (no route, too large) in the same Graph envelope as handlers. */
+function graphError(status: number, code: string, message: string): { status: number; body: string; requestId: string } {
+  const requestId = randomUUID();
+  const date = new Date().toISOString().slice(0, 19);
+  return { status, requestId, body: JSON.stringify({ error: { code, message, innerError: { date, 'request-id': requestId } } }) };
+}
+
+/** Requests larger than this are refused before they reach a handler (handlers enforce 64 KiB). */
+const maxRequestBytes = 1024 * 1024;
+
+async function readBody(message: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of message) {
+    size += (chunk as Buffer).length;
+    if (size > maxRequestBytes) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function headersOf(message: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+async function dispatch(routes: CompiledRoute[], message: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(message.url ?? '/', `http://${message.headers.host ?? '127.0.0.1'}`);
+  const pathname = url.pathname.replace(/^\/+/, '/');
+  const candidates = routes
+    .map((route) => ({ route, match: route.pattern.exec(pathname) }))
+    .filter((candidate) => candidate.match);
+  const method = (message.method ?? 'GET').toUpperCase() as HttpMethod;
+  const chosen = candidates.find(({ route }) => route.registration.methods.includes(method));
+  const send = (status: number, body: string, headers: Record<string, string> = {}): void => {
+    response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+    response.end(body);
+  };
+  if (!chosen) {
+    message.resume();
+    const error = candidates.length
+      ? graphError(405, 'methodNotAllowed', `Method ${method} is not allowed on ${pathname}.`)
+      : graphError(404, 'ResourceNotFound', `Resource not found for the segment '${pathname}'.`);
+    return send(error.status, error.body, { 'request-id': error.requestId });
+  }
+  const body = await readBody(message);
+  if (!body) {
+    const error = graphError(413, 'payloadTooLarge', 'The request body is too large.');
+    return send(error.status, error.body, { connection: 'close', 'request-id': error.requestId });
+  }
+  const params: Record<string, string> = {};
+  chosen.route.paramNames.forEach((name, index) => {
+    const value = chosen.match?.[index + 1];
+    if (value !== undefined) params[name] = decodeURIComponent(value);
+  });
+  const request = new HttpRequest({
+    method,
+    url: url.toString(),
+    headers: headersOf(message),
+    query: Object.fromEntries(url.searchParams),
+    params,
+    body: body.length ? { bytes: body } : undefined,
+  });
+  const context = new InvocationContext({ invocationId: randomUUID(), functionName: chosen.route.registration.name });
+  const result = new HttpResponse(await chosen.route.registration.handler(request, context));
+  const headers: Record<string, string> = {};
+  result.headers.forEach((value, name) => (headers[name] = value));
+  const payload = Buffer.from(await result.arrayBuffer());
+  response.writeHead(result.status ?? 200, headers);
+  response.end(payload);
+}
+
+export interface LocalHost {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startLocalHost(options: {
+  port: number;
+  hostname?: string;
+  runTimers: boolean;
+}): Promise<LocalHost> {
+  const routes = registeredHttp().map(compileRoute);
+  const server = createServer((message, response) => {
+    dispatch(routes, message, response).catch((error: unknown) => {
+      console.error('Local host failed to serve a request', error);
+      if (!response.headersSent) {
+        const failure = graphError(500, 'internalServerError', 'An internal server error occurred.');
+        response.writeHead(failure.status, { 'content-type': 'application/json' });
+      }
+      response.end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  const hostname = options.hostname ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, hostname, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+
+  const crons = options.runTimers
+    ? registeredTimers().map(
+        (timer) =>
+          // protect: a run still going when the next is due is skipped rather than overlapped.
+          new Cron(timer.schedule, { protect: true }, async () => {
+            const context = new InvocationContext({ invocationId: randomUUID(), functionName: timer.name });
+            const info: Timer = {
+              isPastDue: false,
+              schedule: { adjustForDST: false },
+              scheduleStatus: { last: '', next: '', lastUpdated: '' },
+            };
+            try {
+              await timer.handler(info, context);
+            } catch (error) {
+              context.error(`Timer ${timer.name} failed`, error);
+            }
+          }),
+      )
+    : [];
+
+  return {
+    url: `http://${hostname}:${port}`,
+    server,
+    close: async () => {
+      crons.forEach((cron) => cron.stop());
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

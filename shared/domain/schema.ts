@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { invalid } from './errors';
+
+/** OData annotations (`@odata.type` and friends) are metadata, not properties: clients may send them. */
+function withoutAnnotations(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutAnnotations);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !key.startsWith('@odata.'))
+      .map(([key, inner]) => [key, withoutAnnotations(inner)]),
+  );
+}
+
+function describePath(path: readonly PropertyKey[]): string {
+  return path.map((segment) => (typeof segment === 'number' ? `[${segment}]` : String(segment))).join('.');
+}
+
+function messageFor(issue: z.core.$ZodIssue): string {
+  const base = issue.path.length ? describePath(issue.path) : '';
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const names = issue.keys.map((key) => `'${base ? `${base}.${key}` : key}'`).join(', ');
+      return `Invalid request body: property ${names} is not supported on this resource.`;
+    }
+    case 'invalid_type':
+      if (issue.input === undefined) return `Invalid request body: required property '${base}' is missing.`;
+      return `Invalid request body: property '${base}' must be of type ${issue.expected}.`;
+    default:
+      return `Invalid request body: property '${base}': ${issue.message}`;
+  }
+}
+
+/**
+ * Validates a JSON body against a strict schema with Graph-style messages that name the property.
+ * Read-only properties get their own message, since a client sending them back is a common mistake.
+ */
+export function parseBody<Schema extends z.ZodType>(
+  schema: Schema,
+  body: unknown,
+  readOnlyProperties: readonly string[] = [],
+): z.infer<Schema> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw invalid('Invalid request body: a JSON object is expected.');
+  }
+  const cleaned = withoutAnnotations(body) as Record<string, unknown>;
+  const readOnly = readOnlyProperties.find((name) => name in cleaned);
+  if (readOnly) throw invalid(`Invalid request body: property '${readOnly}' is read-only and cannot be set.`);
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    // An unknown property explains the other failures more often than not: name it first.
+    const issues = result.error.issues;
+    throw invalid(messageFor(issues.find((issue) => issue.code === 'unrecognized_keys') ?? issues[0]));
+  }
+  return result.data;
+}

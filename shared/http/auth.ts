@@ -1,0 +1,88 @@
+import { HttpRequest } from '@azure/functions';
+import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, JWTPayload, jwtVerify } from 'jose';
+import { DateTime } from 'luxon';
+import { config } from '../config';
+import { isGuid } from '../domain/ids';
+import { HttpError, unauthorized } from './errors';
+import { Principal } from './principal';
+import { devPublicJwks, sandboxSigningAvailable } from './sandboxKeys';
+
+type KeySet = ReturnType<typeof createLocalJWKSet>;
+
+/** Tokens may be up to five minutes early or late (SPEC §1). */
+const clockSkewSeconds = 300;
+let keySet: Promise<KeySet> | undefined;
+
+function loadKeySet(): Promise<KeySet> {
+  keySet ??= (async (): Promise<KeySet> => {
+    const { auth } = config();
+    if (auth.jwks) return createLocalJWKSet(JSON.parse(auth.jwks));
+    if (auth.jwksUri) return createRemoteJWKSet(new URL(auth.jwksUri));
+    if (sandboxSigningAvailable()) return createLocalJWKSet(await devPublicJwks());
+    throw new Error('No token signing keys configured: set AUTH_JWKS or AUTH_JWKS_URI.');
+  })();
+  return keySet;
+}
+
+function stringClaim(payload: JWTPayload, name: string): string | undefined {
+  const value = payload[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function stringListClaim(payload: JWTPayload, name: string): string[] {
+  const value = payload[name];
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+function describe(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'The access token has expired.';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf' || error.claim === 'iat') return 'The access token is not yet valid.';
+    return `The access token's '${error.claim}' claim is not accepted by this service.`;
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'The access token must be signed with RS256.';
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'The access token was signed with an unknown key.';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'The access token signature is invalid.';
+  return 'The access token is malformed or invalid.';
+}
+
+/** Validates the bearer token (RS256, issuer, audience, lifetime) and returns the caller. */
+export async function authenticate(request: HttpRequest, now: DateTime): Promise<Principal> {
+  const header = request.headers.get('authorization') ?? '';
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw unauthorized('Access token is empty: send an Authorization: Bearer <token> header.');
+
+  let keys: KeySet;
+  try {
+    keys = await loadKeySet();
+  } catch (error) {
+    throw new HttpError(500, error instanceof Error ? error.message : 'Token validation is not configured.');
+  }
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(match[1], keys, {
+      algorithms: ['RS256'],
+      issuer: config().auth.issuer,
+      audience: config().auth.audience,
+      clockTolerance: clockSkewSeconds,
+      currentDate: now.toJSDate(),
+      requiredClaims: ['exp'],
+    }));
+  } catch (error) {
+    throw unauthorized(describe(error));
+  }
+  const tenantId = stringClaim(payload, 'tid');
+  const objectId = stringClaim(payload, 'oid');
+  if (!isGuid(tenantId) || !isGuid(objectId)) {
+    throw unauthorized("The access token must carry 'tid' and 'oid' claims holding GUIDs.");
+  }
+  return {
+    tenantId: tenantId.toLowerCase(),
+    objectId: objectId.toLowerCase(),
+    directoryRoleIds: stringListClaim(payload, 'wids').map((id) => id.toLowerCase()),
+    appRoles: stringListClaim(payload, 'roles'),
+    groups: stringListClaim(payload, 'groups').map((id) => id.toLowerCase()),
+    appId: stringClaim(payload, 'appid') ?? stringClaim(payload, 'azp'),
+    email: stringClaim(payload, 'email')?.toLowerCase(),
+  };
+}

@@ -1,0 +1,32 @@
+import { HttpRequest } from '@azure/functions';
+import { badRequest, preconditionFailed } from './errors';
+
+/**
+ * API ETags are weak and opaque like Graph's (`W/"base64"`); inside is the Table Storage ETag of
+ * the entity's row, so an If-Match from a client becomes the storage write condition unchanged.
+ */
+export function toApiEtag(storageEtag: string): string {
+  return `W/"${Buffer.from(storageEtag, 'utf8').toString('base64')}"`;
+}
+
+export function fromApiEtag(apiEtag: string): string | undefined {
+  const match = /^(?:W\/)?"([A-Za-z0-9+/=]+)"$/.exec(apiEtag.trim());
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  return toApiEtag(decoded) === `W/"${match[1]}"` ? decoded : undefined;
+}
+
+/**
+ * The storage ETag a client's If-Match demands (SPEC §2.2: required on PATCH and DELETE).
+ * `*` matches any version. An ETag we never issued can only be stale: 412.
+ */
+export function requireIfMatch(request: HttpRequest): string {
+  const header = request.headers.get('if-match');
+  if (header === null || header.trim() === '') {
+    throw badRequest("The 'If-Match' header is required: send the entity's @odata.etag value.");
+  }
+  if (header.trim() === '*') return '*';
+  const storageEtag = fromApiEtag(header);
+  if (!storageEtag) throw preconditionFailed('The If-Match ETag does not match the current version of the entity.');
+  return storageEtag;
+}

@@ -1,0 +1,57 @@
+import { HttpResponseInit } from '@azure/functions';
+import { toApiEtag } from './etag';
+
+/** Graph's own JSON media type, parameters included, so Graph clients parse our bodies unchanged. */
+export const graphJsonContentType =
+  'application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8';
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
+  return { status, body: JSON.stringify(body), headers: { 'content-type': graphJsonContentType, ...headers } };
+}
+
+export interface EntityOptions {
+  /** Storage ETag of the row behind the entity; becomes `@odata.etag` and the ETag header. */
+  etag?: string;
+  /** Absolute URL of a newly created entity (201 + Location). */
+  location?: string;
+  /** `@odata.context` URL of the entity set. */
+  context?: string;
+  odataType?: string;
+}
+
+/** A single Graph entity with its annotations first, as Graph orders them. */
+export function entityBody(entity: object, options: EntityOptions): Record<string, unknown> {
+  const annotations: Record<string, unknown> = {};
+  if (options.context) annotations['@odata.context'] = `${options.context}/$entity`;
+  if (options.odataType) annotations['@odata.type'] = options.odataType;
+  if (options.etag) annotations['@odata.etag'] = toApiEtag(options.etag);
+  return { ...annotations, ...entity };
+}
+
+export function entity(status: number, value: object, options: EntityOptions = {}): HttpResponseInit {
+  const headers: Record<string, string> = {};
+  if (options.etag) headers.etag = toApiEtag(options.etag);
+  if (options.location) headers.location = options.location;
+  return json(status, entityBody(value, options), headers);
+}
+
+export function collection(
+  context: string,
+  values: readonly object[],
+  extras: { nextLink?: string; count?: number } = {},
+): HttpResponseInit {
+  const body: Record<string, unknown> = { '@odata.context': context };
+  if (extras.count !== undefined) body['@odata.count'] = extras.count;
+  body.value = values;
+  if (extras.nextLink) body['@odata.nextLink'] = extras.nextLink;
+  return json(200, body);
+}
+
+export function noContent(): HttpResponseInit {
+  return { status: 204 };
+}
+
+/** Long-running work accepted: the client polls the operation at `location`. */
+export function accepted(location: string, retryAfterSeconds = 5): HttpResponseInit {
+  return { status: 202, headers: { location, 'retry-after': String(retryAfterSeconds) } };
+}

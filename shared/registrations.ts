@@ -1,0 +1,62 @@
+import { app, HttpHandler, HttpMethod, TimerHandler } from '@azure/functions';
+
+/**
+ * One list of function registrations, read by both the Azure Functions runtime (through
+ * `app.http`/`app.timer`) and the project's local host, so the two can never disagree.
+ */
+export interface HttpRegistration {
+  name: string;
+  methods: HttpMethod[];
+  /** Azure Functions route template, without the (empty) route prefix. */
+  route: string;
+  handler: HttpHandler;
+}
+
+export interface TimerRegistration {
+  name: string;
+  /** NCRONTAB expression with seconds, as Azure Functions timers take it. */
+  schedule: string;
+  handler: TimerHandler;
+}
+
+const httpRegistrations: HttpRegistration[] = [];
+const timerRegistrations: TimerRegistration[] = [];
+
+// Outside the Functions worker `app.*` only prints "test mode" warnings; skip them there.
+const inFunctionsRuntime = ((): boolean => {
+  try {
+    // The worker injects this module; the same probe @azure/functions itself uses.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@azure/functions-core');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+export function registerHttp(registration: HttpRegistration): void {
+  httpRegistrations.push(registration);
+  if (inFunctionsRuntime) {
+    app.http(registration.name, {
+      methods: registration.methods,
+      route: registration.route,
+      authLevel: 'anonymous',
+      handler: registration.handler,
+    });
+  }
+}
+
+export function registerTimer(registration: TimerRegistration): void {
+  timerRegistrations.push(registration);
+  if (inFunctionsRuntime) {
+    app.timer(registration.name, { schedule: registration.schedule, handler: registration.handler });
+  }
+}
+
+export function registeredHttp(): readonly HttpRegistration[] {
+  return httpRegistrations;
+}
+
+export function registeredTimers(): readonly TimerRegistration[] {
+  return timerRegistrations;
+}

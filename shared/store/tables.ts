@@ -1,0 +1,78 @@
+import { RestError, TableClient, TableServiceClient } from '@azure/data-tables';
+import { config } from '../config';
+import { stale } from '../domain/errors';
+
+/** Every table the service uses, created once per process on first use. */
+export const tableNames = {
+  relationships: 'Relationships',
+  customerRelationships: 'CustomerRelationships',
+  directory: 'Directory',
+} as const;
+export type TableName = (typeof tableNames)[keyof typeof tableNames];
+
+const clients = new Map<TableName, TableClient>();
+let tablesReady: Promise<void> | undefined;
+
+function connectionOptions(connectionString: string): { allowInsecureConnection: boolean } {
+  // Azurite speaks plain HTTP; a real account never does.
+  return {
+    allowInsecureConnection: /UseDevelopmentStorage=true|^DefaultEndpointsProtocol=http;|=http:\/\//i.test(
+      connectionString,
+    ),
+  };
+}
+
+export function tableClient(name: TableName): TableClient {
+  let client = clients.get(name);
+  if (!client) {
+    const connectionString = config().storageConnectionString;
+    client = TableClient.fromConnectionString(connectionString, name, connectionOptions(connectionString));
+    clients.set(name, client);
+  }
+  return client;
+}
+
+/** Creates the tables if needed. Cheap after the first call: callers await it before any I/O. */
+export function ensureTables(): Promise<void> {
+  tablesReady ??= (async () => {
+    const connectionString = config().storageConnectionString;
+    const service = TableServiceClient.fromConnectionString(connectionString, connectionOptions(connectionString));
+    await Promise.all(
+      Object.values(tableNames).map(async (name) => {
+        try {
+          await service.createTable(name);
+        } catch (error) {
+          if (!isStatus(error, 409)) throw error;
+        }
+      }),
+    );
+  })().catch((error: unknown) => {
+    tablesReady = undefined;
+    throw error;
+  });
+  return tablesReady;
+}
+
+export function isStatus(error: unknown, status: number): boolean {
+  return error instanceof RestError && error.statusCode === status;
+}
+
+/**
+ * Runs a write conditional on an ETag; losing to a concurrent writer becomes a `stale` error (412)
+ * instead of a storage exception.
+ */
+export async function conditionalWrite<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (isStatus(error, 412)) {
+      throw stale('The entity was changed by another request: read it again and retry with its new ETag.');
+    }
+    throw error;
+  }
+}
+
+/** RowKey characters Table Storage forbids (/ \ # ? and control characters) are percent-encoded. */
+export function encodeKey(value: string): string {
+  return encodeURIComponent(value);
+}

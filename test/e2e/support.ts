@@ -1,0 +1,110 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { LocalHost, loadFunctions, startLocalHost } from '../../scripts/localHost';
+
+/** Test helpers that talk to the service only over HTTP, as a client would. */
+
+export const roles = {
+  globalAdministrator: '62e90394-69f5-4237-9190-012177145e10',
+  exchangeAdministrator: '29232cdf-9323-42fd-ade2-1d097af3e4de',
+  intuneAdministrator: '3a2c62db-5318-420d-8d74-23affee5d9d5',
+  globalReader: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
+};
+
+export const relationshipsUrl = '/v1.0/tenantRelationships/delegatedAdminRelationships';
+
+export interface TestHost {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Loads the functions into this test file's module registry and serves them on a free port. */
+export async function startTestHost(): Promise<TestHost> {
+  loadFunctions(path.join(__dirname, '..', '..', 'functions'));
+  const host: LocalHost = await startLocalHost({ port: 0, runTimers: false });
+  return { url: host.url, close: () => host.close() };
+}
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  /** Raw body, sent as is (for malformed input tests). */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export class Client {
+  constructor(readonly baseUrl: string) {}
+
+  async call<T = Record<string, unknown>>(method: string, url: string, options: CallOptions = {}): Promise<CallResult<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(url.startsWith('http') ? url : `${this.baseUrl}${url}`, { method, headers, body });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  async token(claims: { tid: string; oid?: string; roles?: string[]; wids?: string[]; groups?: string[]; email?: string; appid?: string }): Promise<string> {
+    const result = await this.call<{ access_token: string }>('POST', '/sandbox/tokens', { body: claims });
+    if (result.status !== 200) throw new Error(`token minting failed: ${JSON.stringify(result.body)}`);
+    return result.body.access_token;
+  }
+
+  /** A partner AdminAgent and a customer Global Administrator in two fresh tenants. */
+  async tenants(): Promise<{ partnerTenantId: string; customerTenantId: string; partner: string; customer: string }> {
+    const partnerTenantId = randomUUID();
+    const customerTenantId = randomUUID();
+    return {
+      partnerTenantId,
+      customerTenantId,
+      partner: await this.token({ tid: partnerTenantId, roles: ['AdminAgent'] }),
+      customer: await this.token({ tid: customerTenantId, wids: [roles.globalAdministrator] }),
+    };
+  }
+
+  async createRelationship(token: string, overrides: Record<string, unknown> = {}): Promise<CallResult> {
+    return this.call('POST', relationshipsUrl, {
+      token,
+      body: {
+        displayName: `Rel ${randomUUID().slice(0, 8)}`,
+        duration: 'P730D',
+        accessDetails: { unifiedRoles: [{ roleDefinitionId: roles.exchangeAdministrator }] },
+        ...overrides,
+      },
+    });
+  }
+
+  async request(token: string, relationshipId: string, action: string): Promise<CallResult> {
+    return this.call('POST', `${relationshipsUrl}/${relationshipId}/requests`, { token, body: { action } });
+  }
+
+  /** Creates, locks and approves a relationship: it comes back `active`. */
+  async activeRelationship(partner: string, customer: string, customerTenantId: string, overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const created = await this.createRelationship(partner, { customer: { tenantId: customerTenantId }, ...overrides });
+    if (created.status !== 201) throw new Error(`create failed: ${JSON.stringify(created.body)}`);
+    const id = String(created.body.id);
+    if ((await this.request(partner, id, 'lockForApproval')).status !== 201) throw new Error('lock failed');
+    const approved = await this.request(customer, id, 'approve');
+    if (approved.status !== 201) throw new Error(`approve failed: ${JSON.stringify(approved.body)}`);
+    return (await this.call('GET', `${relationshipsUrl}/${id}`, { token: partner })).body;
+  }
+}
+
+/** Asserts a Graph error envelope with the given status and code. */
+export function expectGraphError(result: CallResult, status: number, code: string): void {
+  expect({ status: result.status, code: (result.body as { error?: { code?: string } })?.error?.code }).toEqual({ status, code });
+  const error = (result.body as { error: { message: string; innerError: Record<string, string> } }).error;
+  expect(error.message.length).toBeGreaterThan(0);
+  expect(error.innerError['request-id']).toBe(result.headers.get('request-id'));
+}
