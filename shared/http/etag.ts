@@ -9,6 +9,9 @@ export function toApiEtag(storageEtag: string): string {
   return `W/"${Buffer.from(storageEtag, 'utf8').toString('base64')}"`;
 }
 
+/** Table Storage ETags are `W/"datetime'<url-encoded ISO timestamp>'"`; storage answers another If-Match with 400. */
+const storageEtagPattern = /^W\/"datetime'\d{4}-\d{2}-\d{2}T\d{2}%3A\d{2}%3A\d{2}(?:\.\d{1,7})?Z'"$/;
+
 export function fromApiEtag(apiEtag: string): string | undefined {
   const match = /^(?:W\/)?"([A-Za-z0-9+/=]+)"$/.exec(apiEtag.trim());
   if (!match) return undefined;
@@ -27,6 +30,7 @@ export function requireIfMatch(request: HttpRequest): string {
   }
   if (header.trim() === '*') return '*';
   const storageEtag = fromApiEtag(header);
-  if (!storageEtag) throw preconditionFailed('The If-Match ETag does not match the current version of the entity.');
+  if (!storageEtag || !storageEtagPattern.test(storageEtag))
+    throw preconditionFailed('The If-Match ETag does not match the current version of the entity.');
   return storageEtag;
 }

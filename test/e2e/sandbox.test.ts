@@ -1,0 +1,174 @@
+import { decodeJwt } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { CallResult, Client, expectGraphError, relationshipsUrl, startTestHost, TestHost } from './support';
+
+/** The sandbox helpers of SPEC §11 (default test configuration: SANDBOX_MODE=true, no JWKS). */
+
+// A type alias (not an interface) so results also fit expectGraphError's CallResult.
+type ClockView = { now: string; pinned: boolean };
+
+const graphDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z$/;
+
+describe('sandbox', () => {
+  let host: TestHost;
+  let client: Client;
+
+  beforeAll(async () => {
+    host = await startTestHost();
+    client = new Client(host.url);
+  });
+
+  afterEach(async () => {
+    // Back to real time whatever a test did.
+    expect((await client.call('PUT', '/sandbox/clock', { body: { now: null } })).status).toBe(200);
+  });
+
+  afterAll(() => host.close());
+
+  const getClock = (): Promise<CallResult<ClockView>> => client.call<ClockView>('GET', '/sandbox/clock');
+  const setClock = (body: unknown): Promise<CallResult<ClockView>> =>
+    client.call<ClockView>('PUT', '/sandbox/clock', { body });
+
+  describe('clock', () => {
+    it('GET/PUT round trip, and {"now": null} returns to real time', async () => {
+      const real = await getClock();
+      expect(real.status).toBe(200);
+      expect(real.body.pinned).toBe(false);
+      expect(real.body.now).toMatch(graphDateTime);
+      expect(Math.abs(Date.parse(real.body.now) - Date.now())).toBeLessThan(60_000);
+
+      const set = await setClock({ now: '2031-02-03T04:05:06Z' });
+      expect(set.status).toBe(200);
+      expect(set.body).toEqual({ now: '2031-02-03T04:05:06.0000000Z', pinned: true });
+      // A pinned clock stands still.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await getClock()).body).toEqual({ now: '2031-02-03T04:05:06.0000000Z', pinned: true });
+
+      // Offsets are converted to UTC; fractions are kept.
+      expect((await setClock({ now: '2031-02-03T06:05:06.123+02:00' })).body).toEqual({
+        now: '2031-02-03T04:05:06.1230000Z',
+        pinned: true,
+      });
+
+      const back = await setClock({ now: null });
+      expect(back.status).toBe(200);
+      expect(back.body.pinned).toBe(false);
+      expect(Math.abs(Date.parse(back.body.now) - Date.now())).toBeLessThan(60_000);
+      expect((await getClock()).body.pinned).toBe(false);
+    });
+
+    it('the pinned clock is the service clock: entities are stamped with it', async () => {
+      await setClock({ now: '2032-05-06T07:08:09Z' });
+      const tenantId = randomUUID();
+      const token = await client.token({ tid: tenantId, roles: ['AdminAgent'] });
+      const created = await client.createRelationship(token);
+      expect(created.status).toBe(201);
+      expect(created.body.createdDateTime).toBe('2032-05-06T07:08:09.0000000Z');
+      expect(created.body.lastModifiedDateTime).toBe('2032-05-06T07:08:09.0000000Z');
+    });
+
+    it.each([
+      ['not a date', { now: 'banana' }],
+      ['an impossible date', { now: '2031-13-01T00:00:00Z' }],
+      ['an empty string', { now: '' }],
+      ['a number', { now: 1_900_000_000_000 }],
+      ['no now', {}],
+      ['an extra property', { now: '2031-01-01T00:00:00Z', speed: 2 }],
+      ['an array', [{ now: '2031-01-01T00:00:00Z' }]],
+    ])('invalid clock value (%s) → 400, clock unchanged', async (_name, body) => {
+      await setClock({ now: '2033-01-01T00:00:00Z' });
+      expectGraphError(await setClock(body), 400, 'badRequest');
+      expect((await getClock()).body).toEqual({ now: '2033-01-01T00:00:00.0000000Z', pinned: true });
+    });
+
+    it('malformed JSON → 400 and a non-JSON body → 415, clock unchanged', async () => {
+      await setClock({ now: '2033-01-01T00:00:00Z' });
+      expectGraphError(
+        await client.call('PUT', '/sandbox/clock', {
+          rawBody: '{"now": "2031-01-01',
+          headers: { 'content-type': 'application/json' },
+        }),
+        400,
+        'badRequest',
+      );
+      expectGraphError(
+        await client.call('PUT', '/sandbox/clock', {
+          rawBody: '{"now": "2031-01-01T00:00:00Z"}',
+          headers: { 'content-type': 'text/plain' },
+        }),
+        415,
+        'unsupportedMediaType',
+      );
+      expect((await getClock()).body).toEqual({ now: '2033-01-01T00:00:00.0000000Z', pinned: true });
+    });
+  });
+
+  describe('tokens', () => {
+    it('mints a one-hour token from the service clock', async () => {
+      await setClock({ now: '2031-01-01T00:00:00Z' });
+      const tid = randomUUID();
+      const oid = randomUUID();
+      const minted = await client.call<Record<string, unknown>>('POST', '/sandbox/tokens', {
+        body: { tid, oid, roles: ['AdminAgent'], email: 'agent@example.test' },
+      });
+      expect(minted.status).toBe(200);
+      const pinnedSeconds = Date.parse('2031-01-01T00:00:00Z') / 1000;
+      expect(minted.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, expires_on: pinnedSeconds + 3600 });
+      const claims = decodeJwt(String(minted.body.access_token));
+      expect(claims).toMatchObject({ tid, oid, roles: ['AdminAgent'], iat: pinnedSeconds, exp: pinnedSeconds + 3600 });
+    });
+
+    it('a minted token is refused once the clock is 2 hours ahead, and accepted again at real time', async () => {
+      const token = await client.token({ tid: randomUUID(), roles: ['AdminAgent'] });
+      expect((await client.call('GET', relationshipsUrl, { token })).status).toBe(200);
+
+      await setClock({ now: new Date(Date.now() + 2 * 3600_000).toISOString() });
+      const expired = await client.call('GET', relationshipsUrl, { token });
+      expectGraphError(expired, 401, 'InvalidAuthenticationToken');
+      expect((expired.body as { error: { message: string } }).error.message).toMatch(/expired/i);
+      expectGraphError(await client.createRelationship(token), 401, 'InvalidAuthenticationToken');
+
+      await setClock({ now: null });
+      expect((await client.call('GET', relationshipsUrl, { token })).status).toBe(200);
+    });
+
+    it('a minted token is not yet valid when the clock is moved 2 hours back', async () => {
+      const token = await client.token({ tid: randomUUID(), roles: ['AdminAgent'] });
+      await setClock({ now: new Date(Date.now() - 2 * 3600_000).toISOString() });
+      const early = await client.call('GET', relationshipsUrl, { token });
+      expectGraphError(early, 401, 'InvalidAuthenticationToken');
+      expect((early.body as { error: { message: string } }).error.message).toMatch(/not yet valid/i);
+    });
+
+    it.each([
+      ['non-GUID tid', { tid: 'contoso' }],
+      ['missing tid', { roles: ['AdminAgent'] }],
+      ['non-GUID oid', { tid: randomUUID(), oid: 'alice' }],
+      ['non-GUID wids', { tid: randomUUID(), wids: ['Global Administrator'] }],
+      ['unknown claim', { tid: randomUUID(), admin: true }],
+      ['roles not a list', { tid: randomUUID(), roles: 'AdminAgent' }],
+    ])('/sandbox/tokens with %s → 400', async (_name, body) => {
+      const result = await client.call('POST', '/sandbox/tokens', { body });
+      expectGraphError(result, 400, 'badRequest');
+      expect(result.body).not.toHaveProperty('access_token');
+    });
+  });
+
+  describe('jobs', () => {
+    it('lists the maintenance jobs (possibly none)', async () => {
+      const jobs = await client.call<{ value: { id: string; schedule: string }[] }>('GET', '/sandbox/jobs');
+      expect(jobs.status).toBe(200);
+      expect(Array.isArray(jobs.body.value)).toBe(true);
+      for (const job of jobs.body.value) {
+        expect(job).toEqual({ id: expect.any(String), schedule: expect.any(String) });
+        expect(job.id).not.toBe('');
+      }
+    });
+
+    it('an unknown job → 404', async () => {
+      const result = await client.call('POST', `/sandbox/jobs/no-such-job-${randomUUID().slice(0, 8)}`);
+      expectGraphError(result, 404, 'ResourceNotFound');
+      expect((result.body as { error: { message: string } }).error.message).toMatch(/no-such-job/);
+    });
+  });
+});
