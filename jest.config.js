@@ -7,7 +7,8 @@ module.exports = {
     // tsconfig's isolatedModules makes ts-jest transpile only: type-checking is `npm run typecheck`'s job.
     '^.+\\.ts$': 'ts-jest',
   },
-  // One in-memory Azurite for the whole run; each test file isolates itself by tenant ids.
+  // One in-memory Azurite for the whole run; each test file gets tables of its own (setupEnv.ts).
+  setupFiles: ['<rootDir>/test/setupEnv.ts'],
   globalSetup: '<rootDir>/test/globalSetup.ts',
   globalTeardown: '<rootDir>/test/globalTeardown.ts',
   testTimeout: 30000,

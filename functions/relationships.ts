@@ -13,7 +13,7 @@ import {
 import { readJsonBody } from '../shared/http/body';
 import { requireIfMatch, toApiEtag } from '../shared/http/etag';
 import { graphTypes, relationshipsPath, relationshipView } from '../shared/http/graphViews';
-import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
+import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
 import {
   appRoles,
@@ -65,6 +65,8 @@ export const relationshipCollection: CollectionSpec<Relationship> = {
     // Durations compare by equality only: their text does not sort in time order.
     {
       path: 'autoExtendDuration',
+      // P0D and PT0S are the same setting; it is stored as PT0S.
+      normalize: (value) => (value === 'P0D' ? 'PT0S' : value),
       type: 'duration',
       sortable: false,
       get: (r) => r.autoExtendDuration,
@@ -156,7 +158,7 @@ export async function createRelationshipHandler(
   const body = await readJsonBody(request);
   const partnerTenantId = scope.principal.tenantId;
   const relationship = createRelationship(body, { id: newRelationshipId(partnerTenantId), partnerTenantId }, scope.now);
-  const stored = await insertRelationship(await withCustomerName(relationship));
+  const stored = await insertRelationship(await withCustomerName(relationship), callerCause(scope));
   return relationshipEntity(201, stored, scope, { location: true });
 }
 
@@ -228,7 +230,7 @@ export async function updateRelationshipHandler(
   const body = await readJsonBody(request);
   const current = await readOwnRelationship(request.params.id, scope.principal);
   const next = await withCustomerName(updateRelationship(current.value, body, scope.now));
-  const stored = await replaceRelationship(current.value, next, etag === '*' ? current.etag : etag);
+  const stored = await replaceRelationship(current.value, next, etag === '*' ? current.etag : etag, callerCause(scope));
   return relationshipEntity(200, stored, scope);
 }
 
@@ -239,7 +241,7 @@ export async function deleteRelationshipHandler(
   const etag = requireIfMatch(request);
   const current = await readOwnRelationship(request.params.id, scope.principal);
   assertDeletable(current.value);
-  await deleteRelationship(current.value, etag === '*' ? current.etag : etag);
+  await deleteRelationship(current.value, etag === '*' ? current.etag : etag, callerCause(scope));
   return noContent();
 }
 

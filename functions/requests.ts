@@ -13,7 +13,7 @@ import { config } from '../shared/config';
 import { readJsonBody } from '../shared/http/body';
 import { notFound } from '../shared/http/errors';
 import { graphTypes, relationshipsPath, requestView } from '../shared/http/graphViews';
-import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
+import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
 import { appRoles, hasAppRole, isGlobalAdministrator } from '../shared/http/principal';
 import { collection, entity, entityBody } from '../shared/http/responses';
@@ -59,7 +59,7 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
     const next = applyRequestAction(current.value, action, actor, now, approverName);
     const created = newRequest(newGuid(), next.id, action, now);
     try {
-      await replaceRelationship(current.value, next, current.etag, created);
+      await replaceRelationship(current.value, next, current.etag, callerCause(scope), created);
     } catch (error) {
       if (error instanceof DomainError && error.kind === 'stale' && attempt < maxDecisionAttempts) continue;
       throw error;

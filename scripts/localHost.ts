@@ -41,10 +41,18 @@ function compileRoute(registration: HttpRegistration): CompiledRoute {
 }
 
 /** Errors the host itself answers (no route, too large) in the same Graph envelope as handlers. */
-function graphError(status: number, code: string, message: string): { status: number; body: string; requestId: string } {
+function graphError(
+  status: number,
+  code: string,
+  message: string,
+): { status: number; body: string; requestId: string } {
   const requestId = randomUUID();
   const date = new Date().toISOString().slice(0, 19);
-  return { status, requestId, body: JSON.stringify({ error: { code, message, innerError: { date, 'request-id': requestId } } }) };
+  return {
+    status,
+    requestId,
+    body: JSON.stringify({ error: { code, message, innerError: { date, 'request-id': requestId } } }),
+  };
 }
 
 /** Requests larger than this are refused before they reach a handler (handlers enforce 64 KiB). */
@@ -132,7 +140,9 @@ export async function startLocalHost(options: {
       console.error('Local host failed to serve a request', error);
       if (!response.headersSent) {
         const failure = graphError(500, 'internalServerError', 'An internal server error occurred.');
-        response.writeHead(failure.status, { 'content-type': 'application/json' });
+        response.writeHead(failure.status, { 'content-type': 'application/json', 'request-id': failure.requestId });
+        response.end(failure.body);
+        return;
       }
       response.end();
     });

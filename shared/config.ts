@@ -12,13 +12,26 @@ export interface AuthConfig {
 
 export interface Config {
   storageConnectionString: string;
+  /** Prepended to every table name, so several deployments (or test files) can share an account. */
+  tablePrefix: string;
   sandboxMode: boolean;
   auth: AuthConfig;
   /** Base URL used in Location headers and @odata.context/@odata.nextLink when the request's own origin is unknown. */
   publicBaseUrl?: string;
   invitationUrlTemplate: string;
   maxBodyBytes: number;
+  /** NCRONTAB schedule of each maintenance job, by job id (SPEC §4). */
+  jobSchedules: Record<string, string>;
 }
+
+/** Every five minutes for state changes; warnings hourly; purging daily. Override with JOB_SCHEDULE_<jobId>. */
+const defaultJobSchedules: Record<string, string> = {
+  expirePendingRequests: '0 */5 * * * *',
+  processEndDates: '0 */5 * * * *',
+  sendExpiryWarnings: '0 0 * * * *',
+  purgeEnded: '0 30 2 * * *',
+  expireSupportAccessRequests: '0 */5 * * * *',
+};
 
 const defaultInvitationUrlTemplate =
   'https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/{id}';
@@ -27,12 +40,21 @@ const defaultInvitationUrlTemplate =
 export const sandboxIssuer = 'https://sts.sandbox.gdap.local/';
 export const sandboxAudience = 'https://graph.microsoft.com';
 
+function tablePrefix(value: string | undefined): string {
+  const prefix = value?.trim() ?? '';
+  if (prefix && !/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(prefix)) {
+    throw new Error('TABLE_PREFIX must be a letter followed by at most 31 letters or digits.');
+  }
+  return prefix;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const sandboxMode = (env.SANDBOX_MODE ?? '').toLowerCase() === 'true';
   const nonEmpty = (value: string | undefined): string | undefined =>
     value && value.trim() ? value.trim() : undefined;
   return {
     storageConnectionString: nonEmpty(env.AzureWebJobsStorage) ?? 'UseDevelopmentStorage=true',
+    tablePrefix: tablePrefix(env.TABLE_PREFIX),
     sandboxMode,
     auth: {
       issuer: nonEmpty(env.AUTH_ISSUER) ?? sandboxIssuer,
@@ -43,6 +65,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     publicBaseUrl: nonEmpty(env.PUBLIC_BASE_URL),
     invitationUrlTemplate: nonEmpty(env.INVITATION_URL_TEMPLATE) ?? defaultInvitationUrlTemplate,
     maxBodyBytes: 64 * 1024,
+    jobSchedules: Object.fromEntries(
+      Object.entries(defaultJobSchedules).map(([job, schedule]) => [
+        job,
+        nonEmpty(env[`JOB_SCHEDULE_${job}`]) ?? schedule,
+      ]),
+    ),
   };
 }
 

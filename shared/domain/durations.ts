@@ -45,11 +45,11 @@ export function relationshipDurationDays(duration: string): number {
   return days;
 }
 
-/** `PT0S` and `P0D` both mean "no auto-extension" and are stored as `PT0S`. */
+/** Graph accepts exactly PT0S, P0D (both: no auto-extension, stored as PT0S) and P180D. */
 export function parseAutoExtendDuration(value: unknown): AutoExtendDuration {
-  const days = typeof value === 'string' ? durationToDays(value) : undefined;
-  if (days === 0) return 'PT0S';
-  if (days === autoExtendDays) return 'P180D';
+  const normalized = typeof value === 'string' ? value.toUpperCase() : undefined;
+  if (normalized === 'PT0S' || normalized === 'P0D') return 'PT0S';
+  if (normalized === `P${autoExtendDays}D`) return 'P180D';
   throw invalid(
     `Invalid value for 'autoExtendDuration': ${JSON.stringify(value)}. Supported values are PT0S, P0D and P180D.`,
   );

@@ -13,7 +13,9 @@ function withoutAnnotations(value: unknown): unknown {
 }
 
 function describePath(path: readonly PropertyKey[]): string {
-  return path.map((segment) => (typeof segment === 'number' ? `[${segment}]` : String(segment))).join('.');
+  return path
+    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index ? '.' : ''}${String(segment)}`))
+    .join('');
 }
 
 function messageFor(issue: z.core.$ZodIssue): string {

@@ -4,6 +4,8 @@ import { DateTime } from 'luxon';
 import { serviceNow } from '../clock';
 import { config } from '../config';
 import { DomainError } from '../domain/errors';
+import { ChangeCause } from '../domain/events';
+import { toGraphDateTime } from '../domain/time';
 import { authenticate } from './auth';
 import { ErrorStatus, HttpError } from './errors';
 import { json } from './responses';
@@ -68,6 +70,14 @@ function withCorrelation(
     headers['request-id'] = requestId;
     if (clientRequestId) headers['client-request-id'] = clientRequestId;
     return { ...response, headers };
+  };
+}
+
+/** The audit cause of a change made by this request's caller. */
+export function callerCause(scope: AuthenticatedScope): ChangeCause {
+  return {
+    initiatedBy: { kind: 'user', tenantId: scope.principal.tenantId, userId: scope.principal.objectId },
+    at: toGraphDateTime(scope.now),
   };
 }
 

@@ -22,6 +22,8 @@ export interface FieldSpec<T> {
   storageColumn?: string;
   /** May appear in $orderby (default true). */
   sortable?: boolean;
+  /** Maps a valid literal to the stored spelling of the same value (e.g. P0D → PT0S). */
+  normalize?: (value: string) => string;
 }
 
 export interface CollectionSpec<T> {
@@ -374,7 +376,13 @@ class FilterParser<T> {
     if (field.type === 'duration' && op !== 'eq' && op !== 'ne') {
       throw filterError(`operator '${op}' is not supported for property '${field.path}'; use eq or ne.`);
     }
-    return { kind: 'compare', op, path: field.path, value: coerceLiteral(field, right) };
+    const value = coerceLiteral(field, right);
+    return {
+      kind: 'compare',
+      op,
+      path: field.path,
+      value: value === null || !field.normalize ? value : field.normalize(value),
+    };
   }
 
   private field(path: string): FieldSpec<T> {

@@ -70,11 +70,13 @@ export function pageInMemory<T>(items: readonly Keyed<T>[], query: CollectionQue
 export interface PartitionQuery<T> {
   client: TableClient;
   partitionKey: string;
-  /** Only rows whose RowKey starts with this prefix belong to the collection. */
+  /** Only rows whose RowKey starts with this prefix belong to the collection ('' for all). */
   rowKeyPrefix: string;
   query: CollectionQuery;
   spec: CollectionSpec<T>;
   fromRow: (row: TableEntityResult<Record<string, unknown>>) => T;
+  /** Rows that look like members but are not (tombstones). */
+  skip?: (row: TableEntityResult<Record<string, unknown>>) => boolean;
 }
 
 /**
@@ -84,18 +86,20 @@ export interface PartitionQuery<T> {
  * resumes after the last RowKey, so paging costs what a page holds, not what the partition holds.
  */
 export async function queryPartition<T>(options: PartitionQuery<T>): Promise<Page<T>> {
-  const { client, partitionKey, rowKeyPrefix, query, spec, fromRow } = options;
+  const { client, partitionKey, rowKeyPrefix, query, spec, fromRow, skip: isSkipped } = options;
   const skip = decodeSkipToken(query.skipToken);
   const streaming = query.orderBy.length === 0 && !query.count && (skip === undefined || 'after' in skip);
-  const prefixEnd =
-    rowKeyPrefix.slice(0, -1) + String.fromCharCode(rowKeyPrefix.charCodeAt(rowKeyPrefix.length - 1) + 1);
   const resumeAfter = streaming && skip && 'after' in skip ? skip.after : undefined;
-  const bounds =
-    resumeAfter === undefined
-      ? odata`PartitionKey eq ${partitionKey} and RowKey ge ${rowKeyPrefix} and RowKey lt ${prefixEnd}`
-      : odata`PartitionKey eq ${partitionKey} and RowKey gt ${resumeAfter} and RowKey lt ${prefixEnd}`;
+  const bounds = [odata`PartitionKey eq ${partitionKey}`];
+  if (rowKeyPrefix) {
+    const prefixEnd =
+      rowKeyPrefix.slice(0, -1) + String.fromCharCode(rowKeyPrefix.charCodeAt(rowKeyPrefix.length - 1) + 1);
+    // The prefix bounds stay when resuming: a $skipToken is client text and may point before the prefix.
+    bounds.push(odata`RowKey ge ${rowKeyPrefix}`, odata`RowKey lt ${prefixEnd}`);
+  }
+  if (resumeAfter !== undefined) bounds.push(odata`RowKey gt ${resumeAfter}`);
   const pushedDown = toTableFilter(query.filter, spec);
-  const filter = pushedDown ? `${bounds} and (${pushedDown})` : bounds;
+  const filter = [...bounds, ...(pushedDown ? [`(${pushedDown})`] : [])].join(' and ');
 
   const matches: Keyed<T>[] = [];
   // A streaming page asks storage for one row more than it shows, to know whether another page exists.
@@ -104,6 +108,7 @@ export async function queryPartition<T>(options: PartitionQuery<T>): Promise<Pag
     .byPage({ maxPageSize: streaming ? Math.min(query.top + 1, 1000) : 1000 });
   scan: for await (const rows of pages) {
     for (const row of rows) {
+      if (isSkipped?.(row)) continue;
       const value = fromRow(row);
       if (!matchesFilter(query.filter, value, spec)) continue;
       matches.push({ value, etag: row.etag, key: String(row.rowKey) });

@@ -1,9 +1,13 @@
-import { odata, TableEntityResult, TransactionAction } from '@azure/data-tables';
+import { odata, TableEntityResult, TableTransactionResponse, TransactionAction } from '@azure/data-tables';
 import { conflict } from '../domain/errors';
+import { ChangeCause, DomainEvents, eventsOf } from '../domain/events';
+import { dueEntriesFor } from '../domain/maintenance';
 import { partnerTenantOfRelationship } from '../domain/ids';
 import { normalizeName, Relationship, RelationshipRequest } from '../domain/relationships';
 import { CollectionQuery, CollectionSpec } from '../http/odata';
 import { Keyed, Page, pageInMemory, queryPartition, Stored } from './paging';
+import { addDueEntries } from './dueIndex';
+import { pendingEventActions, publishEvents, publishPendingEvents } from './events';
 import { conditionalWrite, encodeKey, ensureTables, isStatus, tableClient, tableNames } from './tables';
 
 /**
@@ -12,6 +16,10 @@ import { conditionalWrite, encodeKey, ensureTables, isStatus, tableClient, table
  *   rel|{id}                 the relationship
  *   name|{lower-case name}   reserves the display name (unique per partner, SPEC §2)
  *   req|{id}|{requestId}     a request on the relationship (SPEC §3.1)
+ *   evt|{eventId}            audit entries and notifications of a change, until published
+ * A deleted or purged relationship is first tombstoned (with its events, in one transaction
+ * conditional on its ETag) and then removed, so no crash can lose a deletion's audit entry.
+ * Every change also writes its due-date index entries first (see dueIndex.ts).
  * CustomerRelationships holds pointer rows (customer tenant → relationship id) written before the
  * partner-side change that makes them true; readers confirm against the partner row, so a pointer
  * left by a crash is harmless and the customer's view never misses a relationship.
@@ -34,7 +42,9 @@ function requestRange(relationship: Relationship): string {
 
 type Row = TableEntityResult<Record<string, unknown>>;
 
-function toRow(relationship: Relationship): { partitionKey: string; rowKey: string } & Record<string, unknown> {
+export function relationshipToRow(
+  relationship: Relationship,
+): { partitionKey: string; rowKey: string } & Record<string, unknown> {
   return {
     partitionKey: relationship.partnerTenantId,
     rowKey: relationshipKey(relationship.id),
@@ -141,7 +151,11 @@ async function releaseOrphanedName(partnerTenantId: string, displayName: string)
   return true;
 }
 
-async function reserveNameWith(relationship: Relationship, actions: TransactionAction[]): Promise<void> {
+/** Submits `actions` after a new name reservation; the response's sub-responses follow the actions shifted by one. */
+async function reserveNameWith(
+  relationship: Relationship,
+  actions: TransactionAction[],
+): Promise<TableTransactionResponse> {
   const reservation: TransactionAction = [
     'create',
     {
@@ -152,8 +166,7 @@ async function reserveNameWith(relationship: Relationship, actions: TransactionA
   ];
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      await relationships().submitTransaction([reservation, ...actions]);
-      return;
+      return await relationships().submitTransaction([reservation, ...actions]);
     } catch (error) {
       if (!isStatus(error, 409)) throw error;
       if (attempt > 0 || !(await releaseOrphanedName(relationship.partnerTenantId, relationship.displayName))) {
@@ -161,63 +174,112 @@ async function reserveNameWith(relationship: Relationship, actions: TransactionA
       }
     }
   }
+  throw nameTaken(relationship.displayName);
 }
 
-/** Inserts a new relationship together with its name reservation, atomically. */
-export async function insertRelationship(relationship: Relationship): Promise<Stored<Relationship>> {
+/** The ETag the transaction gave the action at `index` (Table Storage answers in action order). */
+function etagAt(response: TableTransactionResponse, index: number): string {
+  const etag = response.subResponses[index]?.etag;
+  if (!etag) throw new Error('The transaction response carries no ETag for the relationship row');
+  return etag;
+}
+
+function eventsFor(
+  previous: Relationship | undefined,
+  next: Relationship | undefined,
+  cause: ChangeCause,
+): DomainEvents {
+  return eventsOf(previous, next, cause.initiatedBy, cause.at);
+}
+
+/** Inserts a new relationship together with its name reservation and audit entry, atomically. */
+export async function insertRelationship(
+  relationship: Relationship,
+  cause: ChangeCause,
+): Promise<Stored<Relationship>> {
   await ensureTables();
   if (relationship.customer) await addCustomerPointer(relationship);
-  await reserveNameWith(relationship, [['create', toRow(relationship)]]);
-  const stored = await findRelationship(relationship.id);
-  if (!stored) throw new Error(`Relationship ${relationship.id} vanished right after it was created`);
-  return stored;
+  const events = eventsFor(undefined, relationship, cause);
+  const response = await reserveNameWith(relationship, [
+    ['create', relationshipToRow(relationship)],
+    ...pendingEventActions(relationship.partnerTenantId, events),
+  ]);
+  await publishEvents(relationship.partnerTenantId, events);
+  return { value: relationship, etag: etagAt(response, 1) };
 }
 
 /**
- * Replaces a relationship if its row still has `etag` (412 otherwise), moving the name
- * reservation in the same transaction when the name changed.
+ * Replaces a relationship if its row still has `etag` (a `stale` error otherwise): its request
+ * row, name move and events go in the same transaction; due-date entries and the customer pointer
+ * are written just before, as both are harmless should the change itself not happen.
  */
 export async function replaceRelationship(
   previous: Relationship,
   next: Relationship,
   etag: string,
+  cause: ChangeCause,
   request?: RelationshipRequest,
 ): Promise<Stored<Relationship>> {
   await ensureTables();
+  await publishPendingEvents(next.partnerTenantId);
   if (next.customer && next.customer.tenantId !== previous.customer?.tenantId) await addCustomerPointer(next);
-  const actions: TransactionAction[] = [['update', toRow(next), 'Replace', { etag }]];
+  await addDueEntries(dueEntriesFor(previous, next));
+  const events = eventsFor(previous, next, cause);
+  const actions: TransactionAction[] = [
+    ['update', relationshipToRow(next), 'Replace', { etag }],
+    ...pendingEventActions(next.partnerTenantId, events),
+  ];
   if (request) actions.push(['create', requestToRow(next.partnerTenantId, request)]);
+  let updatedEtag: string;
   if (nameKey(previous.displayName) !== nameKey(next.displayName)) {
     actions.push(['delete', { partitionKey: previous.partnerTenantId, rowKey: nameKey(previous.displayName) }]);
-    await conditionalWrite(reserveNameWith(next, actions));
+    updatedEtag = etagAt(await conditionalWrite(reserveNameWith(next, actions)), 1);
   } else {
-    await conditionalWrite(relationships().submitTransaction(actions));
+    updatedEtag = etagAt(await conditionalWrite(relationships().submitTransaction(actions)), 0);
   }
-  const stored = await findRelationship(next.id);
-  if (!stored) throw new Error(`Relationship ${next.id} vanished right after it was updated`);
-  return stored;
+  await publishEvents(next.partnerTenantId, events);
+  return { value: next, etag: updatedEtag };
 }
 
-/** Deletes the relationship if its row still has `etag`, then frees its name. */
-export async function deleteRelationship(relationship: Relationship, etag: string): Promise<void> {
+/**
+ * Deletes a relationship (a draft on DELETE, or an ended one when purged) if its row still has
+ * `etag`: tombstone, name release and events in one transaction, then its rows are removed.
+ */
+export async function deleteRelationship(relationship: Relationship, etag: string, cause: ChangeCause): Promise<void> {
   await ensureTables();
+  await publishPendingEvents(relationship.partnerTenantId);
+  const partitionKey = relationship.partnerTenantId;
+  const events = eventsFor(relationship, undefined, cause);
   await conditionalWrite(
-    relationships().deleteEntity(relationship.partnerTenantId, relationshipKey(relationship.id), { etag }),
+    relationships().submitTransaction([
+      ['update', { partitionKey, rowKey: relationshipKey(relationship.id), deleted: true }, 'Merge', { etag }],
+      ['delete', { partitionKey, rowKey: nameKey(relationship.displayName) }],
+      ...pendingEventActions(partitionKey, events),
+    ]),
   );
-  // Requests and the reservation go after the row: a crash here leaves only rows the next writer releases.
-  const leftovers = relationships().listEntities({
-    queryOptions: {
-      filter: requestRange(relationship),
-    },
-  });
-  const deletions: TransactionAction[] = [
-    ['delete', { partitionKey: relationship.partnerTenantId, rowKey: nameKey(relationship.displayName) }],
-  ];
-  for await (const row of leftovers)
-    deletions.push(['delete', { partitionKey: relationship.partnerTenantId, rowKey: String(row.rowKey) }]);
+  await publishEvents(partitionKey, events);
+  await removeTombstone(relationship);
+}
+
+/** Removes a tombstoned relationship's rows; safe to repeat. */
+async function removeTombstone(relationship: Relationship): Promise<void> {
+  const partitionKey = relationship.partnerTenantId;
+  const deletions: TransactionAction[] = [];
+  for await (const row of relationships().listEntities({ queryOptions: { filter: requestRange(relationship) } })) {
+    deletions.push(['delete', { partitionKey, rowKey: String(row.rowKey) }]);
+  }
+  // The relationship row goes last, so a crash before it leaves a tombstone that still finds its requests.
+  deletions.push(['delete', { partitionKey, rowKey: relationshipKey(relationship.id) }]);
   for (let start = 0; start < deletions.length; start += 100) {
     await relationships()
       .submitTransaction(deletions.slice(start, start + 100))
+      .catch((error: unknown) => {
+        if (!isStatus(error, 404)) throw error;
+      });
+  }
+  if (relationship.customer) {
+    await customerPointers()
+      .deleteEntity(relationship.customer.tenantId, relationship.id)
       .catch((error: unknown) => {
         if (!isStatus(error, 404)) throw error;
       });
@@ -237,6 +299,7 @@ export async function listPartnerRelationships(
     query,
     spec,
     fromRow: relationshipFromRow,
+    skip: (row) => row.deleted === true,
   });
 }
 

@@ -7,6 +7,9 @@ export const tableNames = {
   relationships: 'Relationships',
   customerRelationships: 'CustomerRelationships',
   directory: 'Directory',
+  dueIndex: 'DueIndex',
+  auditLogs: 'AuditLogs',
+  notifications: 'Notifications',
 } as const;
 export type TableName = (typeof tableNames)[keyof typeof tableNames];
 
@@ -26,7 +29,11 @@ export function tableClient(name: TableName): TableClient {
   let client = clients.get(name);
   if (!client) {
     const connectionString = config().storageConnectionString;
-    client = TableClient.fromConnectionString(connectionString, name, connectionOptions(connectionString));
+    client = TableClient.fromConnectionString(
+      connectionString,
+      `${config().tablePrefix}${name}`,
+      connectionOptions(connectionString),
+    );
     clients.set(name, client);
   }
   return client;
@@ -40,7 +47,7 @@ export function ensureTables(): Promise<void> {
     await Promise.all(
       Object.values(tableNames).map(async (name) => {
         try {
-          await service.createTable(name);
+          await service.createTable(`${config().tablePrefix}${name}`);
         } catch (error) {
           if (!isStatus(error, 409)) throw error;
         }
@@ -59,13 +66,14 @@ export function isStatus(error: unknown, status: number): boolean {
 
 /**
  * Runs a write conditional on an ETag; losing to a concurrent writer becomes a `stale` error (412)
- * instead of a storage exception.
+ * instead of a storage exception. That includes a writer that deleted the row since it was read
+ * (storage answers 404): an If-Match naming a version that no longer exists fails (RFC 9110 §13.1.1).
  */
 export async function conditionalWrite<T>(write: Promise<T>): Promise<T> {
   try {
     return await write;
   } catch (error) {
-    if (isStatus(error, 412)) {
+    if (isStatus(error, 412) || isStatus(error, 404)) {
       throw stale('The entity was changed by another request: read it again and retry with its new ETag.');
     }
     throw error;

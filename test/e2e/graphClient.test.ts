@@ -17,7 +17,10 @@ function bearerMiddleware(token: string): Middleware {
   let next: Middleware | undefined;
   return {
     execute: async (context) => {
-      context.options = { ...context.options, headers: { ...context.options?.headers, Authorization: `Bearer ${token}` } };
+      context.options = {
+        ...context.options,
+        headers: { ...context.options?.headers, Authorization: `Bearer ${token}` },
+      };
       await next?.execute(context);
     },
     setNext: (middleware) => {
@@ -63,7 +66,9 @@ describe('Microsoft Graph JS client against the local host', () => {
     expect(created).toMatchObject({ status: 'created', duration: 'P730D', autoExtendDuration: 'P180D' });
     expect(created.id).toMatch(/^[0-9a-f-]{73}$/);
 
-    const read: DelegatedAdminRelationship & { '@odata.etag': string } = await partner.api(`${collection}/${created.id}`).get();
+    const read: DelegatedAdminRelationship & { '@odata.etag': string } = await partner
+      .api(`${collection}/${created.id}`)
+      .get();
     expect(read.displayName).toBe('Graph client relationship');
     expect(read['@odata.etag']).toMatch(/^W\/"/);
 
@@ -113,6 +118,9 @@ describe('Microsoft Graph JS client against the local host', () => {
     const active: DelegatedAdminRelationship = await partner.api(`${collection}/${created.id}`).get();
     expect(active.status).toBe('active');
     const requests = await partner.api(`${collection}/${created.id}/requests`).get();
-    expect(requests.value.map((r: DelegatedAdminRelationshipRequest) => r.action).sort()).toEqual(['approve', 'lockForApproval']);
+    expect(requests.value.map((r: DelegatedAdminRelationshipRequest) => r.action).sort()).toEqual([
+      'approve',
+      'lockForApproval',
+    ]);
   });
 });

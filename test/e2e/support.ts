@@ -42,7 +42,11 @@ export interface CallResult<T = Record<string, unknown>> {
 export class Client {
   constructor(readonly baseUrl: string) {}
 
-  async call<T = Record<string, unknown>>(method: string, url: string, options: CallOptions = {}): Promise<CallResult<T>> {
+  async call<T = Record<string, unknown>>(
+    method: string,
+    url: string,
+    options: CallOptions = {},
+  ): Promise<CallResult<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: string | undefined = options.rawBody;
@@ -55,7 +59,15 @@ export class Client {
     return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
-  async token(claims: { tid: string; oid?: string; roles?: string[]; wids?: string[]; groups?: string[]; email?: string; appid?: string }): Promise<string> {
+  async token(claims: {
+    tid: string;
+    oid?: string;
+    roles?: string[];
+    wids?: string[];
+    groups?: string[];
+    email?: string;
+    appid?: string;
+  }): Promise<string> {
     const result = await this.call<{ access_token: string }>('POST', '/sandbox/tokens', { body: claims });
     if (result.status !== 200) throw new Error(`token minting failed: ${JSON.stringify(result.body)}`);
     return result.body.access_token;
@@ -90,7 +102,12 @@ export class Client {
   }
 
   /** Creates, locks and approves a relationship: it comes back `active`. */
-  async activeRelationship(partner: string, customer: string, customerTenantId: string, overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  async activeRelationship(
+    partner: string,
+    customer: string,
+    customerTenantId: string,
+    overrides: Record<string, unknown> = {},
+  ): Promise<Record<string, unknown>> {
     const created = await this.createRelationship(partner, { customer: { tenantId: customerTenantId }, ...overrides });
     if (created.status !== 201) throw new Error(`create failed: ${JSON.stringify(created.body)}`);
     const id = String(created.body.id);
@@ -103,7 +120,10 @@ export class Client {
 
 /** Asserts a Graph error envelope with the given status and code. */
 export function expectGraphError(result: CallResult, status: number, code: string): void {
-  expect({ status: result.status, code: (result.body as { error?: { code?: string } })?.error?.code }).toEqual({ status, code });
+  expect({ status: result.status, code: (result.body as { error?: { code?: string } })?.error?.code }).toEqual({
+    status,
+    code,
+  });
   const error = (result.body as { error: { message: string; innerError: Record<string, string> } }).error;
   expect(error.message.length).toBeGreaterThan(0);
   expect(error.innerError['request-id']).toBe(result.headers.get('request-id'));

@@ -691,3 +691,23 @@ describe('applySelect', () => {
     expect(applySelect({ id: '1', status: 'x' }, ['endDateTime'])).toEqual({ id: '1' });
   });
 });
+
+describe('literal normalisation', () => {
+  const normalizingSpec: CollectionSpec<Fake> = {
+    ...spec,
+    fields: spec.fields.map((field) =>
+      field.path === 'autoExtendDuration'
+        ? { ...field, normalize: (value: string) => (value === 'P0D' ? 'PT0S' : value) }
+        : field,
+    ),
+  };
+
+  it('maps a literal to the stored spelling before matching and push-down', () => {
+    const query = parseCollectionQuery(
+      new URLSearchParams({ $filter: "autoExtendDuration eq 'P0D'" }),
+      normalizingSpec,
+    );
+    expect(matchesFilter(query.filter, fake({ autoExtendDuration: 'PT0S' }), normalizingSpec)).toBe(true);
+    expect(toTableFilter(query.filter, normalizingSpec)).toBe("autoExtendDuration eq 'PT0S'");
+  });
+});

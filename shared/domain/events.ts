@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+import { Relationship } from './relationships';
+
+/**
+ * What a state change tells the world (SPEC §9): audit entries for the tenants entitled to see
+ * them and notifications to recipients. Derived from the old and new state, so every path that
+ * changes a relationship (HTTP or timer) reports it the same way.
+ */
+export const auditCategories = {
+  relationships: 'DelegatedAdminRelationshipManagement',
+} as const;
+
+export interface Initiator {
+  /** A person (from the token) or, for timers, the service itself. */
+  kind: 'user' | 'system';
+  tenantId?: string;
+  userId?: string;
+}
+
+/** Who or what caused a change, and when: the source of its audit entries. */
+export interface ChangeCause {
+  initiatedBy: Initiator;
+  at: string;
+}
+
+export interface AuditEntry {
+  id: string;
+  /** Tenant whose audit log holds this entry. */
+  tenantId: string;
+  activityDateTime: string;
+  activityDisplayName: string;
+  category: string;
+  operationType: 'Add' | 'Update' | 'Delete' | 'Other';
+  result: 'success' | 'failure';
+  initiatedBy: Initiator;
+  target: { id: string; displayName: string; type: string };
+  modifiedProperties: { displayName: string; oldValue: string | null; newValue: string | null }[];
+}
+
+export type NotificationKind = 'relationshipTerminated' | 'relationshipExpiryWarning';
+
+export interface Notification {
+  id: string;
+  /** Tenant whose outbox holds this notification. */
+  tenantId: string;
+  createdDateTime: string;
+  kind: NotificationKind;
+  recipients: { tenantId: string; role: 'AdminAgent' | 'GlobalAdministrator' };
+  relationshipId?: string;
+  subject: string;
+}
+
+export interface DomainEvents {
+  audits: AuditEntry[];
+  notifications: Notification[];
+}
+
+export const noEvents = (): DomainEvents => ({ audits: [], notifications: [] });
+
+/** Ids derived from what happened, so publishing the same event twice writes the same row. */
+export function eventId(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('|')).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+const activities: Partial<Record<Relationship['status'], string>> = {
+  approvalPending: 'Lock delegated admin relationship for approval',
+  active: 'Approve delegated admin relationship',
+  expired: 'Expire delegated admin relationship',
+  terminated: 'Terminate delegated admin relationship',
+};
+
+function changedProperties(previous: Relationship, next: Relationship): AuditEntry['modifiedProperties'] {
+  const fields: [string, (r: Relationship) => string | null][] = [
+    ['displayName', (r) => r.displayName],
+    ['duration', (r) => r.duration],
+    ['autoExtendDuration', (r) => r.autoExtendDuration],
+    ['customer', (r) => r.customer?.tenantId ?? null],
+    ['accessDetails', (r) => r.roleIds.join(',')],
+    ['status', (r) => r.status],
+    ['endDateTime', (r) => r.endDateTime],
+  ];
+  return fields
+    .filter(([, get]) => get(previous) !== get(next))
+    .map(([displayName, get]) => ({ displayName, oldValue: get(previous), newValue: get(next) }));
+}
+
+function activityFor(
+  previous: Relationship | undefined,
+  next: Relationship | undefined,
+): AuditEntry['activityDisplayName'] {
+  if (!previous) return 'Create delegated admin relationship';
+  if (!next) return 'Delete delegated admin relationship';
+  if (previous.status === next.status) {
+    return previous.endDateTime !== next.endDateTime && next.status === 'active'
+      ? 'Auto-extend delegated admin relationship'
+      : 'Update delegated admin relationship';
+  }
+  if (previous.status === 'approvalPending' && next.status === 'terminated')
+    return 'Reject delegated admin relationship';
+  return activities[next.status] ?? 'Update delegated admin relationship';
+}
+
+/** Tenants entitled to see a relationship's history: the partner, and the customer once it took part. */
+function entitledTenants(relationship: Relationship): string[] {
+  const tenants = [relationship.partnerTenantId];
+  if (relationship.customer && relationship.status !== 'created') tenants.push(relationship.customer.tenantId);
+  return tenants;
+}
+
+/**
+ * The audit entries and notifications of one transition (`previous` undefined: created; `next`
+ * undefined: deleted or purged). `at` is the decision's time; ids depend only on the transition.
+ */
+export function eventsOf(
+  previous: Relationship | undefined,
+  next: Relationship | undefined,
+  initiatedBy: Initiator,
+  at: string,
+): DomainEvents {
+  const subject = (next ?? previous) as Relationship;
+  const activity = activityFor(previous, next);
+  const key = [subject.id, activity, next?.lastModifiedDateTime ?? at];
+  const tenants = entitledTenants(next ?? subject);
+  const audits: AuditEntry[] = tenants.map((tenantId) => ({
+    id: eventId('audit', tenantId, ...key),
+    tenantId,
+    activityDateTime: at,
+    activityDisplayName: activity,
+    category: auditCategories.relationships,
+    operationType: !previous ? 'Add' : !next ? 'Delete' : 'Update',
+    result: 'success',
+    initiatedBy,
+    target: { id: subject.id, displayName: subject.displayName, type: 'DelegatedAdminRelationship' },
+    modifiedProperties: previous && next ? changedProperties(previous, next) : [],
+  }));
+
+  const notifications: Notification[] = [];
+  if (previous?.status === 'active' && next?.status === 'terminated' && next.customer) {
+    const who = initiatedBy.tenantId === next.customer.tenantId ? 'the customer' : 'the partner';
+    const recipients = [
+      { tenantId: next.partnerTenantId, role: 'AdminAgent' as const },
+      { tenantId: next.customer.tenantId, role: 'GlobalAdministrator' as const },
+    ];
+    for (const recipient of recipients) {
+      notifications.push({
+        id: eventId('notification', recipient.tenantId, ...key),
+        tenantId: recipient.tenantId,
+        createdDateTime: at,
+        kind: 'relationshipTerminated',
+        recipients: recipient,
+        relationshipId: next.id,
+        subject: `The delegated admin relationship '${next.displayName}' was terminated by ${who}.`,
+      });
+    }
+  }
+  return { audits, notifications };
+}
+
+/** The partner's warning that a relationship ends in `days` days without auto-extension (once per end date). */
+export function expiryWarning(relationship: Relationship, days: number, at: string): Notification {
+  return {
+    id: eventId('expiryWarning', relationship.id, relationship.endDateTime ?? '', String(days)),
+    tenantId: relationship.partnerTenantId,
+    createdDateTime: at,
+    kind: 'relationshipExpiryWarning',
+    recipients: { tenantId: relationship.partnerTenantId, role: 'AdminAgent' },
+    relationshipId: relationship.id,
+    subject: `The delegated admin relationship '${relationship.displayName}' ends in ${days} day${days === 1 ? '' : 's'} and will not be extended automatically.`,
+  };
+}

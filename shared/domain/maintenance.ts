@@ -1,0 +1,110 @@
+import { DateTime } from 'luxon';
+import { autoExtendDays } from './durations';
+import { Relationship } from './relationships';
+import { globalAdministratorRoleId } from './roles';
+import { fromGraphDateTime, toGraphDateTime } from './time';
+
+/**
+ * The time rules of SPEC §4 as pure decisions: each takes a relationship and `now` and says what
+ * is due. Timers and the sandbox jobs route run them; nothing here reads a clock or storage.
+ */
+export const approvalWindowDays = 90;
+export const purgeAfterDays = 365;
+export const expiryWarningDays = [30, 7, 1] as const;
+
+export const jobIds = {
+  expirePendingRequests: 'expirePendingRequests',
+  processEndDates: 'processEndDates',
+  sendExpiryWarnings: 'sendExpiryWarnings',
+  purgeEnded: 'purgeEnded',
+} as const;
+export type RelationshipJobId = (typeof jobIds)[keyof typeof jobIds];
+
+/** A future moment at which a job must look at a relationship (a row of the due-date index). */
+export interface DueEntry {
+  job: RelationshipJobId;
+  dueAt: string;
+  relationshipId: string;
+  /** For expiry warnings: how many days before the end. */
+  days?: number;
+}
+
+/** Auto-extension needs P180D and no Global Administrator role (SPEC §2). */
+export function willAutoExtend(relationship: Relationship): boolean {
+  return relationship.autoExtendDuration === 'P180D' && !relationship.roleIds.includes(globalAdministratorRoleId);
+}
+
+const plusDays = (timestamp: string, days: number): string =>
+  toGraphDateTime(fromGraphDateTime(timestamp).plus({ days }));
+
+/**
+ * The due entries a relationship in its new state needs. Written before the state change itself,
+ * so a crash can leave an entry with nothing to do, never a relationship that no job will visit.
+ */
+export function dueEntriesFor(previous: Relationship | undefined, next: Relationship): DueEntry[] {
+  const id = next.id;
+  const entries: DueEntry[] = [];
+  const statusChanged = previous?.status !== next.status;
+  if (next.status === 'approvalPending' && statusChanged && next.lockedDateTime) {
+    entries.push({
+      job: jobIds.expirePendingRequests,
+      dueAt: plusDays(next.lockedDateTime, approvalWindowDays),
+      relationshipId: id,
+    });
+  }
+  if (next.status === 'active' && next.endDateTime && (statusChanged || previous?.endDateTime !== next.endDateTime)) {
+    entries.push({ job: jobIds.processEndDates, dueAt: next.endDateTime, relationshipId: id });
+    const activated = next.activatedDateTime ?? next.lastModifiedDateTime;
+    for (const days of expiryWarningDays) {
+      const dueAt = plusDays(next.endDateTime, -days);
+      // A warning earlier than the relationship's own start would only be noise.
+      if (dueAt > activated) entries.push({ job: jobIds.sendExpiryWarnings, dueAt, relationshipId: id, days });
+    }
+  }
+  if ((next.status === 'expired' || next.status === 'terminated') && statusChanged && next.endDateTime) {
+    entries.push({ job: jobIds.purgeEnded, dueAt: plusDays(next.endDateTime, purgeAfterDays), relationshipId: id });
+  }
+  return entries;
+}
+
+/** 90 days after lockForApproval without an answer, the request expires (it ended at that moment). */
+export function expireIfApprovalLapsed(relationship: Relationship, now: DateTime): Relationship | undefined {
+  if (relationship.status !== 'approvalPending' || !relationship.lockedDateTime) return undefined;
+  const lapsesAt = fromGraphDateTime(relationship.lockedDateTime).plus({ days: approvalWindowDays });
+  if (lapsesAt > now) return undefined;
+  return {
+    ...relationship,
+    status: 'expired',
+    endDateTime: toGraphDateTime(lapsesAt),
+    lastModifiedDateTime: toGraphDateTime(now),
+  };
+}
+
+/**
+ * At endDateTime an active relationship auto-extends by 180 days (as many times as needed to
+ * pass `now`, should the job have been down) or expires, having ended at its end date.
+ */
+export function processEndDate(relationship: Relationship, now: DateTime): Relationship | undefined {
+  if (relationship.status !== 'active' || !relationship.endDateTime) return undefined;
+  let end = fromGraphDateTime(relationship.endDateTime);
+  if (end > now) return undefined;
+  const lastModifiedDateTime = toGraphDateTime(now);
+  if (!willAutoExtend(relationship)) return { ...relationship, status: 'expired', lastModifiedDateTime };
+  while (end <= now) end = end.plus({ days: autoExtendDays });
+  return { ...relationship, endDateTime: toGraphDateTime(end), lastModifiedDateTime };
+}
+
+/** A warning is due when the relationship still ends at the warned-about date and will not extend. */
+export function expiryWarningDue(relationship: Relationship, entry: DueEntry, now: DateTime): boolean {
+  if (relationship.status !== 'active' || !relationship.endDateTime || entry.days === undefined) return false;
+  if (plusDays(relationship.endDateTime, -entry.days) !== entry.dueAt) return false;
+  return !willAutoExtend(relationship) && fromGraphDateTime(entry.dueAt) <= now;
+}
+
+/** Expired and terminated relationships are purged, and their names freed, 365 days after they ended. */
+export function purgeDue(relationship: Relationship, now: DateTime): boolean {
+  if ((relationship.status !== 'expired' && relationship.status !== 'terminated') || !relationship.endDateTime) {
+    return false;
+  }
+  return fromGraphDateTime(relationship.endDateTime).plus({ days: purgeAfterDays }) <= now;
+}

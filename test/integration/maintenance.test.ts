@@ -1,0 +1,118 @@
+import { odata } from '@azure/data-tables';
+import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
+import { processEndDates } from '../../functions/maintenance';
+import { ChangeCause, eventsOf } from '../../shared/domain/events';
+import { newRelationshipId } from '../../shared/domain/ids';
+import { applyRequestAction, createRelationship, Relationship } from '../../shared/domain/relationships';
+import { toGraphDateTime } from '../../shared/domain/time';
+import { addDueEntries } from '../../shared/store/dueIndex';
+import { pendingEventActions } from '../../shared/store/events';
+import { findRelationship, insertRelationship, replaceRelationship } from '../../shared/store/relationships';
+import { tableClient, tableNames } from '../../shared/store/tables';
+
+/**
+ * Crash and race safety of the maintenance jobs on a real Azurite: every intermediate state a
+ * crash can leave behind is built by hand, then the job is run and must finish the work once.
+ */
+const t0 = DateTime.fromISO('2026-01-01T00:00:00Z', { zone: 'utc' });
+const cause = (at: DateTime): ChangeCause => ({ initiatedBy: { kind: 'system' }, at: toGraphDateTime(at) });
+
+async function activeRelationship(autoExtendDuration: 'PT0S' | 'P180D', days = 30): Promise<Relationship> {
+  const partnerTenantId = randomUUID();
+  const draft = createRelationship(
+    {
+      displayName: `Crash ${randomUUID().slice(0, 8)}`,
+      duration: `P${days}D`,
+      autoExtendDuration,
+      customer: { tenantId: randomUUID() },
+      accessDetails: { unifiedRoles: [{ roleDefinitionId: '29232cdf-9323-42fd-ade2-1d097af3e4de' }] },
+    },
+    { id: newRelationshipId(partnerTenantId), partnerTenantId },
+    t0,
+  );
+  let stored = await insertRelationship(draft, cause(t0));
+  const partner = { tenantId: partnerTenantId, isAdminAgent: true, isGlobalAdministrator: false };
+  const customer = { tenantId: draft.customer?.tenantId as string, isAdminAgent: false, isGlobalAdministrator: true };
+  for (const [action, actor] of [
+    ['lockForApproval', partner],
+    ['approve', customer],
+  ] as const) {
+    const next = applyRequestAction(stored.value, action, actor, t0);
+    stored = await replaceRelationship(stored.value, next, stored.etag, cause(t0));
+  }
+  return stored.value;
+}
+
+async function auditEntries(tenantId: string): Promise<string[]> {
+  const names: string[] = [];
+  const rows = tableClient(tableNames.auditLogs).listEntities<{ activityDisplayName: string }>({
+    queryOptions: { filter: odata`PartitionKey eq ${tenantId}` },
+  });
+  for await (const row of rows) names.push(row.activityDisplayName);
+  return names;
+}
+
+describe('maintenance jobs after a crash', () => {
+  it('performs a due change found through its index entry', async () => {
+    const relationship = await activeRelationship('P180D');
+    const end = DateTime.fromISO(relationship.endDateTime as string, { zone: 'utc' });
+    const report = await processEndDates(end);
+    expect(report.extended).toContain(relationship.id);
+    expect((await findRelationship(relationship.id))?.value.endDateTime).toBe(toGraphDateTime(end.plus({ days: 180 })));
+  });
+
+  it('does not extend twice when the state change was stored but its due entry not removed', async () => {
+    const relationship = await activeRelationship('P180D');
+    const end = DateTime.fromISO(relationship.endDateTime as string, { zone: 'utc' });
+    // The "crash": the extension is stored by hand, the old due entry stays behind.
+    const stored = await findRelationship(relationship.id);
+    const extended = { ...relationship, endDateTime: toGraphDateTime(end.plus({ days: 180 })) };
+    await replaceRelationship(relationship, extended, stored?.etag as string, cause(end));
+    await addDueEntries([
+      { job: 'processEndDates', dueAt: relationship.endDateTime as string, relationshipId: relationship.id },
+    ]);
+
+    const report = await processEndDates(end.plus({ minutes: 5 }));
+    expect(report.extended ?? []).not.toContain(relationship.id);
+    expect((await findRelationship(relationship.id))?.value.endDateTime).toBe(extended.endDateTime);
+    // And the leftover entry is gone: a second run reads nothing for it.
+    const again = await processEndDates(end.plus({ minutes: 10 }));
+    expect(again.due).toBe(0);
+  });
+
+  it('ignores a due entry whose relationship no longer exists', async () => {
+    const ghost = newRelationshipId(randomUUID());
+    await addDueEntries([
+      { job: 'processEndDates', dueAt: toGraphDateTime(t0.minus({ years: 5 })), relationshipId: ghost },
+    ]);
+    const report = await processEndDates(t0.minus({ years: 4 }));
+    expect(report).toMatchObject({ due: 1 });
+    expect(report.extended).toBeUndefined();
+    expect(report.expired).toBeUndefined();
+  });
+
+  it('publishes audit entries a crash left pending with the next change of that partner', async () => {
+    const relationship = await activeRelationship('PT0S');
+    const terminated = {
+      ...relationship,
+      status: 'terminated' as const,
+      endDateTime: toGraphDateTime(t0.plus({ days: 1 })),
+    };
+    const stranded = eventsOf(relationship, terminated, { kind: 'system' }, toGraphDateTime(t0.plus({ days: 1 })));
+    // The "crash": events stored beside the partner's rows but never copied to the audit log.
+    await tableClient(tableNames.relationships).submitTransaction(
+      pendingEventActions(relationship.partnerTenantId, stranded),
+    );
+    expect(await auditEntries(relationship.partnerTenantId)).not.toContain('Terminate delegated admin relationship');
+
+    const stored = await findRelationship(relationship.id);
+    await replaceRelationship(
+      relationship,
+      { ...relationship, autoExtendDuration: 'P180D' },
+      stored?.etag as string,
+      cause(t0),
+    );
+    expect(await auditEntries(relationship.partnerTenantId)).toContain('Terminate delegated admin relationship');
+  });
+});
