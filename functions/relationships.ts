@@ -1,6 +1,7 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { forbidden } from '../shared/domain/errors';
-import { newRelationshipId } from '../shared/domain/ids';
+import { newGuid, newRelationshipId } from '../shared/domain/ids';
+import { succeededOperation } from '../shared/domain/operations';
 import {
   assertDeletable,
   assertVisible,
@@ -8,11 +9,12 @@ import {
   perspectiveOf,
   Relationship,
   relationshipStatuses,
+  removesRoles,
   updateRelationship,
 } from '../shared/domain/relationships';
 import { readJsonBody } from '../shared/http/body';
 import { requireIfMatch, toApiEtag } from '../shared/http/etag';
-import { graphTypes, relationshipsPath, relationshipView } from '../shared/http/graphViews';
+import { graphTypes, operationsPath, relationshipsPath, relationshipView } from '../shared/http/graphViews';
 import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
 import {
@@ -22,9 +24,10 @@ import {
   isGlobalAdministrator,
   Principal,
 } from '../shared/http/principal';
-import { collection, entityBody, json, noContent } from '../shared/http/responses';
+import { accepted, collection, entityBody, json, noContent } from '../shared/http/responses';
 import { absoluteUrl, nextLink, odataContext } from '../shared/http/urls';
 import { tenantDisplayName } from '../shared/store/directory';
+import { assertPartnerMay } from '../shared/store/partners';
 import { Keyed, Page, pageInMemory, Stored } from '../shared/store/paging';
 import {
   deleteRelationship,
@@ -157,6 +160,7 @@ export async function createRelationshipHandler(
   requireAdminAgent(scope.principal);
   const body = await readJsonBody(request);
   const partnerTenantId = scope.principal.tenantId;
+  await assertPartnerMay(partnerTenantId, 'createGdap');
   const relationship = createRelationship(body, { id: newRelationshipId(partnerTenantId), partnerTenantId }, scope.now);
   const stored = await insertRelationship(await withCustomerName(relationship), callerCause(scope));
   return relationshipEntity(201, stored, scope, { location: true });
@@ -222,16 +226,47 @@ export async function getRelationshipHandler(
   return relationshipEntity(200, stored, scope, { select });
 }
 
+/**
+ * PATCH (SPEC §2.2): the partner's AdminAgent edits; on an active relationship the customer's
+ * Global Administrator may remove roles. Removing roles from an active relationship answers 202
+ * with the operation that applied it (assignments lose those roles in the same transaction).
+ */
 export async function updateRelationshipHandler(
   request: HttpRequest,
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const etag = requireIfMatch(request);
   const body = await readJsonBody(request);
-  const current = await readOwnRelationship(request.params.id, scope.principal);
-  const next = await withCustomerName(updateRelationship(current.value, body, scope.now));
-  const stored = await replaceRelationship(current.value, next, etag === '*' ? current.etag : etag, callerCause(scope));
-  return relationshipEntity(200, stored, scope);
+  const { principal } = scope;
+  const current = await findRelationship(request.params.id);
+  const perspective = perspectiveOf(
+    assertVisible(current?.value, principal.tenantId, request.params.id),
+    principal.tenantId,
+  );
+  const { value, etag: currentEtag } = current as Stored<Relationship>;
+  if (perspective === 'partner') {
+    requireAdminAgent(principal);
+    // Account-state gate (SPEC §5.3); the customer's own edits are never gated.
+    await assertPartnerMay(principal.tenantId, 'updateGdap');
+  } else if (!isGlobalAdministrator(principal) || value.status !== 'active') {
+    throw forbidden(
+      "Only the partner can change a relationship; the customer's Global Administrator may only remove roles of an active one.",
+    );
+  }
+  const next = await withCustomerName(updateRelationship(value, body, scope.now, perspective));
+  const expected = etag === '*' ? currentEtag : etag;
+  if (!removesRoles(value, next)) {
+    return relationshipEntity(200, await replaceRelationship(value, next, expected, callerCause(scope)), scope);
+  }
+  const operation = succeededOperation(
+    newGuid(),
+    value.id,
+    'delegatedAdminRelationshipUpdate',
+    relationshipView(next),
+    scope.now,
+  );
+  await replaceRelationship(value, next, expected, callerCause(scope), { operation });
+  return accepted(absoluteUrl(scope.baseUrl, `${operationsPath(value.id)}/${operation.id}`));
 }
 
 export async function deleteRelationshipHandler(
@@ -240,6 +275,7 @@ export async function deleteRelationshipHandler(
 ): Promise<HttpResponseInit> {
   const etag = requireIfMatch(request);
   const current = await readOwnRelationship(request.params.id, scope.principal);
+  await assertPartnerMay(scope.principal.tenantId, 'updateGdap');
   assertDeletable(current.value);
   await deleteRelationship(current.value, etag === '*' ? current.etag : etag, callerCause(scope));
   return noContent();

@@ -21,7 +21,9 @@ import { absoluteUrl, nextLink, odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
 import { tenantDisplayName } from '../shared/store/directory';
 import { pageInMemory } from '../shared/store/paging';
-import { findRelationship, findRequest, listRequests, replaceRelationship } from '../shared/store/relationships';
+import { assertPartnerMay } from '../shared/store/partners';
+import { childKinds, requestFromRow } from '../shared/store/rows';
+import { findChild, findRelationship, listChildren, replaceRelationship } from '../shared/store/relationships';
 import { readVisibleRelationship } from './relationships';
 
 export const requestCollection: CollectionSpec<RelationshipRequest> = {
@@ -57,9 +59,13 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
     const current = await findRelationship(request.params.id);
     if (!current) throw notFound(`The delegated admin relationship '${request.params.id}' was not found.`);
     const next = applyRequestAction(current.value, action, actor, now, approverName);
+    // Account-state gate (SPEC §5.3): locking puts a new relationship before the customer, so it
+    // counts as creating GDAP. A partner's terminate is allowed in every state, since it only
+    // removes access; customer actions (approve, reject, terminate) are never gated.
+    if (action === 'lockForApproval' && attempt === 1) await assertPartnerMay(next.partnerTenantId, 'createGdap');
     const created = newRequest(newGuid(), next.id, action, now);
     try {
-      await replaceRelationship(current.value, next, current.etag, callerCause(scope), created);
+      await replaceRelationship(current.value, next, current.etag, callerCause(scope), { request: created });
     } catch (error) {
       if (error instanceof DomainError && error.kind === 'stale' && attempt < maxDecisionAttempts) continue;
       throw error;
@@ -80,7 +86,11 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
 export async function listRequestsHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const query = parseCollectionQuery(new URL(request.url).searchParams, requestCollection);
   const relationship = await readVisibleRelationship(request.params.id, scope.principal);
-  const page = pageInMemory(await listRequests(relationship.value), query, requestCollection);
+  const page = pageInMemory(
+    await listChildren(childKinds.request, relationship.value, requestFromRow),
+    query,
+    requestCollection,
+  );
   return collection(
     odataContext(scope.baseUrl, requestsPath(relationship.value.id)),
     page.items.map((item) =>
@@ -93,7 +103,7 @@ export async function listRequestsHandler(request: HttpRequest, scope: Authentic
 export async function getRequestHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const { select } = parseEntityQuery(new URL(request.url).searchParams, requestCollection);
   const relationship = await readVisibleRelationship(request.params.id, scope.principal);
-  const stored = await findRequest(relationship.value, request.params.requestId);
+  const stored = await findChild(childKinds.request, relationship.value, request.params.requestId, requestFromRow);
   if (!stored) throw notFound(`The request '${request.params.requestId}' was not found.`);
   const body = entityBody(requestView(stored.value), {
     context: odataContext(scope.baseUrl, requestsPath(relationship.value.id)),

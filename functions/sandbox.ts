@@ -20,7 +20,7 @@ import { setTenantDisplayName } from '../shared/store/directory';
  * Sandbox helpers (SPEC §11): clock, tokens, jobs and seed data. They need no token and exist only
  * with SANDBOX_MODE=true; otherwise every sandbox route answers 404 like an unknown path.
  */
-function sandboxRoute(handle: (request: HttpRequest, scope: RequestScope) => Promise<HttpResponseInit>) {
+export function sandboxRoute(handle: (request: HttpRequest, scope: RequestScope) => Promise<HttpResponseInit>) {
   return anonymousRoute(async (request, scope) => {
     if (!config().sandboxMode) throw notFound('Not found.');
     return handle(request, scope);
@@ -53,6 +53,8 @@ const tokenRequestSchema = z.strictObject({
   email: z.string().optional(),
   appid: z.string().optional(),
   name: z.string().optional(),
+  /** Entra's account type: 0 member, 1 guest. */
+  acct: z.union([z.literal(0), z.literal(1)]).optional(),
 });
 
 async function mintToken(request: HttpRequest, scope: RequestScope): Promise<HttpResponseInit> {

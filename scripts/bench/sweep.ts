@@ -25,6 +25,19 @@ interface ScenarioResult {
 const now = DateTime.fromISO('2027-01-01T00:00:00Z', { zone: 'utc' });
 const relationshipsPerPartner = 1000;
 
+/** Seeding hammers Azurite; a dropped connection is retried (the writes are upserts, so repeats are harmless). */
+async function withRetry<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 5 || (code !== 'EPIPE' && code !== 'ECONNRESET')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
 async function inBatches<T>(
   items: T[],
   size: number,
@@ -36,7 +49,10 @@ async function inBatches<T>(
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
-      while (next < batches.length) await work(batches[next++]);
+      while (next < batches.length) {
+        const batch = batches[next++];
+        await withRetry(() => work(batch));
+      }
     }),
   );
 }
@@ -86,7 +102,7 @@ async function runScenario(stored: number, due: number): Promise<void> {
   }
   const client = tableClient(tableNames.relationships);
   await inBatches(rows.flat(), 100, 8, (batch) =>
-    client.submitTransaction(batch.map((row): TransactionAction => ['create', row])),
+    client.submitTransaction(batch.map((row): TransactionAction => ['upsert', row, 'Replace'])),
   );
   await inBatches(dueEntries, 100, 8, (batch) => addDueEntries(batch));
   const seedSeconds = (performance.now() - seedStart) / 1000;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { AccessAssignment } from './assignments';
 import { Relationship } from './relationships';
 
 /**
@@ -168,4 +169,35 @@ export function expiryWarning(relationship: Relationship, days: number, at: stri
     relationshipId: relationship.id,
     subject: `The delegated admin relationship '${relationship.displayName}' ends in ${days} day${days === 1 ? '' : 's'} and will not be extended automatically.`,
   };
+}
+
+/** Audit entries of an access assignment change, in the partner's log only (assignments are the partner's own). */
+export function assignmentEventsOf(
+  relationship: Relationship,
+  previous: AccessAssignment | undefined,
+  next: AccessAssignment,
+  cause: ChangeCause,
+): DomainEvents {
+  const activity = !previous
+    ? 'Create access assignment'
+    : next.status === 'deleted'
+      ? 'Delete access assignment'
+      : 'Update access assignment';
+  const modifiedProperties = [
+    { displayName: 'accessDetails', oldValue: previous?.roleIds.join(',') ?? null, newValue: next.roleIds.join(',') },
+    { displayName: 'status', oldValue: previous?.status ?? null, newValue: next.status },
+  ].filter((property) => property.oldValue !== property.newValue);
+  const audit: AuditEntry = {
+    id: eventId('audit', relationship.partnerTenantId, next.id, activity, next.lastModifiedDateTime),
+    tenantId: relationship.partnerTenantId,
+    activityDateTime: cause.at,
+    activityDisplayName: activity,
+    category: auditCategories.relationships,
+    operationType: !previous ? 'Add' : next.status === 'deleted' ? 'Delete' : 'Update',
+    result: 'success',
+    initiatedBy: cause.initiatedBy,
+    target: { id: next.id, displayName: next.accessContainerId, type: 'DelegatedAdminAccessAssignment' },
+    modifiedProperties,
+  };
+  return { audits: [audit], notifications: [] };
 }

@@ -177,32 +177,83 @@ export function createRelationship(
 }
 
 /**
- * PATCH rules of SPEC §2.2: everything is editable while `created`; on an `active` relationship
- * only autoExtendDuration here (removing Global Administrator goes through an operation).
+ * The default GDAP relationship of a new customer (SPEC §5.2) is active at once, with no
+ * invitation: a `created` draft naming its customer goes straight to `active`, ending after its
+ * duration.
  */
-export function updateRelationship(current: Relationship, body: unknown, now: DateTime): Relationship {
+export function activateDefault(relationship: Relationship, now: DateTime): Relationship {
+  if (relationship.status !== 'created' || !relationship.customer) {
+    throw new Error('Only a new relationship naming its customer can be activated as a default relationship');
+  }
+  const timestamp = toGraphDateTime(now);
+  return {
+    ...relationship,
+    status: 'active',
+    lastModifiedDateTime: timestamp,
+    activatedDateTime: timestamp,
+    endDateTime: toGraphDateTime(now.plus({ days: relationshipDurationDays(relationship.duration) })),
+  };
+}
+
+/**
+ * PATCH rules of SPEC §2.2. While `created` the partner edits everything. On an `active`
+ * relationship the partner may change autoExtendDuration and remove the Global Administrator
+ * role (nothing else), and the customer's Global Administrator may remove roles, never add
+ * them. Every other status is read-only.
+ */
+export function updateRelationship(
+  current: Relationship,
+  body: unknown,
+  now: DateTime,
+  editor: Perspective = 'partner',
+): Relationship {
   const input = parseBody(updateSchema, body, readOnlyProperties);
   const changed = Object.keys(input) as (keyof RelationshipInput)[];
   if (current.status === 'active') {
-    const notEditable = changed.find((name) => name !== 'autoExtendDuration');
+    const editable = editor === 'partner' ? ['autoExtendDuration', 'accessDetails'] : ['accessDetails'];
+    const notEditable = changed.find((name) => !editable.includes(name));
     if (notEditable) {
       throw invalid(
-        `'${notEditable}' cannot be changed while the relationship is active; only 'autoExtendDuration' can.`,
+        `'${notEditable}' cannot be changed while the relationship is active; ${
+          editor === 'partner'
+            ? "only 'autoExtendDuration' can, and the Global Administrator role can be removed from 'accessDetails'"
+            : "the customer can only remove roles from 'accessDetails'"
+        }.`,
       );
     }
-  } else if (current.status !== 'created') {
+  } else if (current.status !== 'created' || editor !== 'partner') {
     throw invalid(`The relationship cannot be changed in status '${current.status}'.`);
   }
   const next: Relationship = { ...current };
   if (input.displayName !== undefined) next.displayName = validDisplayName(input.displayName);
   if (input.duration !== undefined) next.duration = parseRelationshipDuration(input.duration);
   if (input.customer !== undefined) next.customer = validCustomer(input.customer);
-  if (input.accessDetails !== undefined) next.roleIds = validRoleIds(input.accessDetails);
-  if (input.autoExtendDuration !== undefined)
+  if (input.accessDetails !== undefined) {
+    next.roleIds = validRoleIds(input.accessDetails);
+    if (current.status === 'active') assertRoleRemovalOnly(current, next.roleIds, editor);
+  }
+  if (input.autoExtendDuration !== undefined) {
     next.autoExtendDuration = parseAutoExtendDuration(input.autoExtendDuration);
+  }
   assertAutoExtendAllowed(next.roleIds, next.autoExtendDuration);
   next.lastModifiedDateTime = toGraphDateTime(now);
   return next;
+}
+
+function assertRoleRemovalOnly(current: Relationship, roleIds: readonly string[], editor: Perspective): void {
+  const added = roleIds.find((id) => !current.roleIds.includes(id));
+  if (added) throw invalid(`'accessDetails': roles cannot be added to an active relationship ('${added}' is new).`);
+  const removed = current.roleIds.filter((id) => !roleIds.includes(id));
+  if (editor === 'partner' && removed.some((id) => id !== globalAdministratorRoleId)) {
+    throw invalid(
+      "'accessDetails': on an active relationship the partner can only remove the Global Administrator role.",
+    );
+  }
+}
+
+/** Whether an update removes roles from an active relationship (answered 202 with an operation). */
+export function removesRoles(previous: Relationship, next: Relationship): boolean {
+  return previous.status === 'active' && previous.roleIds.some((id) => !next.roleIds.includes(id));
 }
 
 export function assertDeletable(relationship: Relationship): void {

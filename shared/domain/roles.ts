@@ -6,6 +6,16 @@ export interface RoleDefinition {
   displayName: string;
   readOnly: boolean;
   permissions: readonly string[];
+  /** Ids of the admin centers the role manages (catalog `services`). */
+  services: readonly string[];
+}
+
+/** An admin center a partner can manage a customer in (Graph's serviceManagementDetail). */
+export interface ManagedService {
+  id: string;
+  serviceName: string;
+  /** `{tenantId}` stands for the customer tenant. */
+  serviceManagementUrl: string;
 }
 
 export const globalAdministratorRoleId = '62e90394-69f5-4237-9190-012177145e10';
@@ -33,4 +43,11 @@ export function rolesGrantPermission(roleIds: Iterable<string>, permission: stri
 
 export function allRoles(): RoleDefinition[] {
   return [...rolesById.values()];
+}
+
+/** The admin centers a set of roles lets a partner manage, in catalog order. */
+export function servicesManagedBy(roleIds: Iterable<string>): ManagedService[] {
+  const ids = new Set<string>();
+  for (const roleId of roleIds) findRole(roleId)?.services.forEach((id) => ids.add(id));
+  return catalogData.services.filter((service) => ids.has(service.id));
 }

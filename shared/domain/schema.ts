@@ -48,7 +48,8 @@ export function parseBody<Schema extends z.ZodType>(
   const cleaned = withoutAnnotations(body) as Record<string, unknown>;
   const readOnly = readOnlyProperties.find((name) => name in cleaned);
   if (readOnly) throw invalid(`Invalid request body: property '${readOnly}' is read-only and cannot be set.`);
-  const result = schema.safeParse(cleaned);
+  // reportInput: zod v4 leaves `input` off issues otherwise, and a wrong type would read as "missing".
+  const result = schema.safeParse(cleaned, { reportInput: true });
   if (!result.success) {
     // An unknown property explains the other failures more often than not: name it first.
     const issues = result.error.issues;

@@ -6,6 +6,7 @@ import { isGuid } from '../domain/ids';
 import { HttpError, unauthorized } from './errors';
 import { Principal } from './principal';
 import { devPublicJwks, sandboxSigningAvailable } from './sandboxKeys';
+import { verifyOnce } from './tokenCache';
 
 type KeySet = ReturnType<typeof createLocalJWKSet>;
 
@@ -51,7 +52,11 @@ export async function authenticate(request: HttpRequest, now: DateTime): Promise
   const header = request.headers.get('authorization') ?? '';
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw unauthorized('Access token is empty: send an Authorization: Bearer <token> header.');
+  return verifyToken(match[1], now);
+}
 
+/** Validates one raw JWT (also used for second tokens such as X-Resource-Tenant-Authorization). */
+export async function verifyToken(token: string, now: DateTime): Promise<Principal> {
   let keys: KeySet;
   try {
     keys = await loadKeySet();
@@ -60,14 +65,17 @@ export async function authenticate(request: HttpRequest, now: DateTime): Promise
   }
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(match[1], keys, {
-      algorithms: ['RS256'],
-      issuer: config().auth.issuer,
-      audience: config().auth.audience,
-      clockTolerance: clockSkewSeconds,
-      currentDate: now.toJSDate(),
-      requiredClaims: ['exp'],
-    }));
+    payload = await verifyOnce(token, now, clockSkewSeconds, async () => {
+      const verified = await jwtVerify(token, keys, {
+        algorithms: ['RS256'],
+        issuer: config().auth.issuer,
+        audience: config().auth.audience,
+        clockTolerance: clockSkewSeconds,
+        currentDate: now.toJSDate(),
+        requiredClaims: ['exp'],
+      });
+      return verified.payload;
+    });
   } catch (error) {
     throw unauthorized(describe(error));
   }
@@ -84,5 +92,6 @@ export async function authenticate(request: HttpRequest, now: DateTime): Promise
     groups: stringListClaim(payload, 'groups').map((id) => id.toLowerCase()),
     appId: stringClaim(payload, 'appid') ?? stringClaim(payload, 'azp'),
     email: stringClaim(payload, 'email')?.toLowerCase(),
+    isGuest: payload.acct === 1,
   };
 }

@@ -1,8 +1,15 @@
 import type {
+  DelegatedAdminAccessAssignment as GraphAccessAssignment,
+  DelegatedAdminCustomer as GraphCustomer,
   DelegatedAdminRelationship as GraphRelationship,
+  DelegatedAdminRelationshipOperation as GraphOperation,
   DelegatedAdminRelationshipRequest as GraphRelationshipRequest,
+  DelegatedAdminServiceManagementDetail as GraphServiceManagementDetail,
 } from '@microsoft/microsoft-graph-types';
+import { AccessAssignment } from '../domain/assignments';
+import { Operation } from '../domain/operations';
 import { Relationship, RelationshipRequest } from '../domain/relationships';
+import { ManagedService } from '../domain/roles';
 
 /**
  * Domain objects to Graph's JSON shapes. Typed against @microsoft/microsoft-graph-types so a
@@ -11,9 +18,17 @@ import { Relationship, RelationshipRequest } from '../domain/relationships';
 export const graphTypes = {
   relationship: '#microsoft.graph.delegatedAdminRelationship',
   request: '#microsoft.graph.delegatedAdminRelationshipRequest',
+  accessAssignment: '#microsoft.graph.delegatedAdminAccessAssignment',
+  operation: '#microsoft.graph.delegatedAdminRelationshipOperation',
+  customer: '#microsoft.graph.delegatedAdminCustomer',
+  serviceManagementDetail: '#microsoft.graph.delegatedAdminServiceManagementDetail',
 } as const;
 
 export const relationshipsPath = '/v1.0/tenantRelationships/delegatedAdminRelationships';
+export const customersPath = '/v1.0/tenantRelationships/delegatedAdminCustomers';
+export const assignmentsPath = (relationshipId: string): string =>
+  `${relationshipsPath}/${relationshipId}/accessAssignments`;
+export const operationsPath = (relationshipId: string): string => `${relationshipsPath}/${relationshipId}/operations`;
 
 export function relationshipView(relationship: Relationship): GraphRelationship {
   return {
@@ -40,5 +55,42 @@ export function requestView(request: RelationshipRequest): GraphRelationshipRequ
     status: request.status,
     createdDateTime: request.createdDateTime,
     lastModifiedDateTime: request.lastModifiedDateTime,
+  };
+}
+
+export function assignmentView(assignment: AccessAssignment): GraphAccessAssignment {
+  return {
+    id: assignment.id,
+    accessContainer: { accessContainerId: assignment.accessContainerId, accessContainerType: 'securityGroup' },
+    accessDetails: { unifiedRoles: assignment.roleIds.map((roleDefinitionId) => ({ roleDefinitionId })) },
+    status: assignment.status,
+    createdDateTime: assignment.createdDateTime,
+    lastModifiedDateTime: assignment.lastModifiedDateTime,
+  };
+}
+
+export function operationView(operation: Operation): GraphOperation {
+  return {
+    id: operation.id,
+    operationType: operation.operationType,
+    data: operation.data,
+    status: operation.status,
+    createdDateTime: operation.createdDateTime,
+    lastModifiedDateTime: operation.lastModifiedDateTime,
+  };
+}
+
+export function customerView(customer: { tenantId: string; displayName: string }): GraphCustomer {
+  return { id: customer.tenantId, tenantId: customer.tenantId, displayName: customer.displayName };
+}
+
+export function serviceManagementDetailView(
+  service: ManagedService,
+  customerTenantId: string,
+): GraphServiceManagementDetail {
+  return {
+    id: service.id,
+    serviceName: service.serviceName,
+    serviceManagementUrl: service.serviceManagementUrl.replace('{tenantId}', customerTenantId),
   };
 }

@@ -11,6 +11,8 @@ export interface Principal {
   groups: string[];
   appId?: string;
   email?: string;
+  /** A guest (B2B) account in tenantId: Entra's `acct` claim is 1. */
+  isGuest: boolean;
 }
 
 export const appRoles = {

@@ -139,6 +139,15 @@ export async function publishPendingEvents(partnerTenantId: string): Promise<voi
   await publishEvents(partnerTenantId, events);
 }
 
+/**
+ * Writes audit entries straight to their tenants' logs, for changes outside the Relationships
+ * table. Ids derived from the change make a repeat harmless.
+ */
+export async function writeAuditEntries(entries: readonly AuditEntry[]): Promise<void> {
+  await ensureTables();
+  await Promise.all(entries.map((value) => deliver({ type: 'audit', value })));
+}
+
 /** Delivers a notification at most once: the first writer of its id wins. */
 export async function deliverOnce(notification: Notification): Promise<boolean> {
   await ensureTables();

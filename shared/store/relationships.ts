@@ -1,113 +1,49 @@
 import { odata, TableEntityResult, TableTransactionResponse, TransactionAction } from '@azure/data-tables';
+import { AccessAssignment, affectsAssignments, assignmentsAfter } from '../domain/assignments';
 import { conflict } from '../domain/errors';
 import { ChangeCause, DomainEvents, eventsOf } from '../domain/events';
-import { dueEntriesFor } from '../domain/maintenance';
 import { partnerTenantOfRelationship } from '../domain/ids';
+import { dueEntriesFor } from '../domain/maintenance';
+import { Operation } from '../domain/operations';
 import { normalizeName, Relationship, RelationshipRequest } from '../domain/relationships';
 import { CollectionQuery, CollectionSpec } from '../http/odata';
-import { Keyed, Page, pageInMemory, queryPartition, Stored } from './paging';
 import { addDueEntries } from './dueIndex';
 import { pendingEventActions, publishEvents, publishPendingEvents } from './events';
-import { conditionalWrite, encodeKey, ensureTables, isStatus, tableClient, tableNames } from './tables';
+import { Keyed, Page, pageInMemory, queryPartition, Stored } from './paging';
+import {
+  assignmentFromRow,
+  assignmentToRow,
+  ChildKind,
+  childKey,
+  childKinds,
+  childRange,
+  Entity,
+  groupReservation,
+  nameKey,
+  operationToRow,
+  relationshipFromRow,
+  relationshipKey,
+  relationshipPrefix,
+  relationshipToRow,
+  requestToRow,
+} from './rows';
+import { conditionalWrite, ensureTables, isStatus, tableClient, tableNames } from './tables';
 
 /**
- * Relationships table, one partition per partner tenant, so that a relationship, its name
- * reservation and its requests change together in one entity-group transaction:
- *   rel|{id}                 the relationship
- *   name|{lower-case name}   reserves the display name (unique per partner, SPEC §2)
- *   req|{id}|{requestId}     a request on the relationship (SPEC §3.1)
- *   evt|{eventId}            audit entries and notifications of a change, until published
- * A deleted or purged relationship is first tombstoned (with its events, in one transaction
- * conditional on its ETag) and then removed, so no crash can lose a deletion's audit entry.
- * Every change also writes its due-date index entries first (see dueIndex.ts).
- * CustomerRelationships holds pointer rows (customer tenant → relationship id) written before the
- * partner-side change that makes them true; readers confirm against the partner row, so a pointer
- * left by a crash is harmless and the customer's view never misses a relationship.
+ * Relationships and everything that changes with them (row layout in rows.ts). Every change is
+ * one transaction conditional on the relationship's ETag, carrying its children and its events;
+ * due-date entries and customer pointers are written just before, as both are harmless should the
+ * change itself not happen. CustomerRelationships holds pointer rows (customer → relationship id)
+ * that readers confirm against the partner row, so the customer's view never misses one.
+ * A deleted or purged relationship is first tombstoned (with its events) and then removed.
  */
-const relationshipPrefix = 'rel|';
-const namePrefix = 'name|';
-const requestPrefix = 'req|';
-
-const relationshipKey = (id: string): string => `${relationshipPrefix}${id}`;
-const nameKey = (displayName: string): string => `${namePrefix}${encodeKey(normalizeName(displayName))}`;
-const requestKey = (relationshipId: string, requestId: string): string =>
-  `${requestPrefix}${relationshipId}|${requestId}`;
-
-/** Every request row of one relationship: RowKeys between `req|{id}|` and `req|{id}}` ('}' follows '|'). */
-function requestRange(relationship: Relationship): string {
-  const from = `${requestPrefix}${relationship.id}|`;
-  const to = `${requestPrefix}${relationship.id}}`;
-  return odata`PartitionKey eq ${relationship.partnerTenantId} and RowKey ge ${from} and RowKey lt ${to}`;
-}
-
-type Row = TableEntityResult<Record<string, unknown>>;
-
-export function relationshipToRow(
-  relationship: Relationship,
-): { partitionKey: string; rowKey: string } & Record<string, unknown> {
-  return {
-    partitionKey: relationship.partnerTenantId,
-    rowKey: relationshipKey(relationship.id),
-    id: relationship.id,
-    displayName: relationship.displayName,
-    nameKey: nameKey(relationship.displayName),
-    duration: relationship.duration,
-    autoExtendDuration: relationship.autoExtendDuration,
-    customerTenantId: relationship.customer?.tenantId,
-    customerDisplayName: relationship.customer?.displayName,
-    roleIds: JSON.stringify(relationship.roleIds),
-    status: relationship.status,
-    createdDateTime: relationship.createdDateTime,
-    lastModifiedDateTime: relationship.lastModifiedDateTime,
-    activatedDateTime: relationship.activatedDateTime ?? undefined,
-    endDateTime: relationship.endDateTime ?? undefined,
-    lockedDateTime: relationship.lockedDateTime ?? undefined,
-  };
-}
-
-const optionalString = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-
-export function relationshipFromRow(row: Record<string, unknown>): Relationship {
-  const customerTenantId = optionalString(row.customerTenantId);
-  return {
-    id: String(row.id),
-    partnerTenantId: String(row.partitionKey),
-    displayName: String(row.displayName),
-    duration: String(row.duration),
-    autoExtendDuration: row.autoExtendDuration === 'P180D' ? 'P180D' : 'PT0S',
-    customer: customerTenantId
-      ? { tenantId: customerTenantId, displayName: optionalString(row.customerDisplayName) ?? '' }
-      : null,
-    roleIds: JSON.parse(String(row.roleIds)) as string[],
-    status: row.status as Relationship['status'],
-    createdDateTime: String(row.createdDateTime),
-    lastModifiedDateTime: String(row.lastModifiedDateTime),
-    activatedDateTime: optionalString(row.activatedDateTime),
-    endDateTime: optionalString(row.endDateTime),
-    lockedDateTime: optionalString(row.lockedDateTime),
-  };
-}
-
-function requestToRow(
-  partnerTenantId: string,
-  request: RelationshipRequest,
-): { partitionKey: string; rowKey: string } & Record<string, unknown> {
-  return { partitionKey: partnerTenantId, rowKey: requestKey(request.relationshipId, request.id), ...request };
-}
-
-function requestFromRow(row: Record<string, unknown>): RelationshipRequest {
-  return {
-    id: String(row.id),
-    relationshipId: String(row.relationshipId),
-    action: row.action as RelationshipRequest['action'],
-    status: row.status as RelationshipRequest['status'],
-    createdDateTime: String(row.createdDateTime),
-    lastModifiedDateTime: String(row.lastModifiedDateTime),
-  };
-}
+export { relationshipFromRow, relationshipToRow };
 
 const relationships = () => tableClient(tableNames.relationships);
 const customerPointers = () => tableClient(tableNames.customerRelationships);
+
+/** Assignment changes carried in the relationship's own transaction (Table Storage allows 100 actions). */
+const assignmentsPerTransaction = 40;
 
 const nameTaken = (displayName: string) =>
   conflict(`A relationship named '${displayName}' already exists for this partner. Display names must be unique.`);
@@ -122,7 +58,42 @@ export async function findRelationship(id: string): Promise<Stored<Relationship>
       partnerTenantId,
       relationshipKey(id.toLowerCase()),
     );
+    if (row.deleted === true) return undefined;
     return { value: relationshipFromRow(row), etag: row.etag };
+  } catch (error) {
+    if (isStatus(error, 404)) return undefined;
+    throw error;
+  }
+}
+
+/** Rows of one kind under a relationship (requests, assignments, operations). */
+export async function listChildren<T>(
+  kind: ChildKind,
+  relationship: Relationship,
+  fromRow: (row: Record<string, unknown>) => T,
+): Promise<Keyed<T>[]> {
+  await ensureTables();
+  const rows = relationships().listEntities<Record<string, unknown>>({
+    queryOptions: { filter: childRange(kind, relationship) },
+  });
+  const children: Keyed<T>[] = [];
+  for await (const row of rows) children.push({ value: fromRow(row), etag: row.etag, key: String(row.rowKey) });
+  return children;
+}
+
+export async function findChild<T>(
+  kind: ChildKind,
+  relationship: Relationship,
+  childId: string,
+  fromRow: (row: Record<string, unknown>) => T,
+): Promise<Stored<T> | undefined> {
+  await ensureTables();
+  try {
+    const row = await relationships().getEntity<Record<string, unknown>>(
+      relationship.partnerTenantId,
+      childKey(kind, relationship.id, childId.toLowerCase()),
+    );
+    return { value: fromRow(row), etag: row.etag };
   } catch (error) {
     if (isStatus(error, 404)) return undefined;
     throw error;
@@ -134,7 +105,7 @@ export async function findRelationship(id: string): Promise<Stored<Relationship>
  * delete; it is released so the name becomes usable, as the delete intended.
  */
 async function releaseOrphanedName(partnerTenantId: string, displayName: string): Promise<boolean> {
-  let reservation: Row;
+  let reservation: TableEntityResult<Record<string, unknown>>;
   try {
     reservation = await relationships().getEntity(partnerTenantId, nameKey(displayName));
   } catch (error) {
@@ -151,7 +122,7 @@ async function releaseOrphanedName(partnerTenantId: string, displayName: string)
   return true;
 }
 
-/** Submits `actions` after a new name reservation; the response's sub-responses follow the actions shifted by one. */
+/** Submits `actions` after a new name reservation; sub-responses follow the actions shifted by one. */
 async function reserveNameWith(
   relationship: Relationship,
   actions: TransactionAction[],
@@ -199,6 +170,8 @@ export async function insertRelationship(
 ): Promise<Stored<Relationship>> {
   await ensureTables();
   if (relationship.customer) await addCustomerPointer(relationship);
+  // A relationship may be born active (default GDAP of a new customer): its end date is due too.
+  await addDueEntries(dueEntriesFor(undefined, relationship));
   const events = eventsFor(undefined, relationship, cause);
   const response = await reserveNameWith(relationship, [
     ['create', relationshipToRow(relationship)],
@@ -208,36 +181,75 @@ export async function insertRelationship(
   return { value: relationship, etag: etagAt(response, 1) };
 }
 
+/** Actions that store changed assignments; a deleted one frees its security group. */
+function assignmentActions(partnerTenantId: string, changes: readonly Stored<AccessAssignment>[]): TransactionAction[] {
+  return changes.flatMap(({ value, etag }): TransactionAction[] => [
+    ['update', assignmentToRow(partnerTenantId, value), 'Replace', { etag }],
+    ...(value.status === 'deleted' ? [['delete', groupReservation(partnerTenantId, value)] as TransactionAction] : []),
+  ]);
+}
+
+/** What a relationship change does to its assignments, with the ETags they were read at. */
+async function assignmentConsequences(
+  previous: Relationship,
+  next: Relationship,
+  at: string,
+): Promise<Stored<AccessAssignment>[]> {
+  if (!affectsAssignments(previous, next)) return [];
+  const current = await listChildren(childKinds.assignment, previous, assignmentFromRow);
+  const etags = new Map(current.map((item) => [item.value.id, item.etag]));
+  return assignmentsAfter(
+    next,
+    current.map((item) => item.value),
+    at,
+  ).map((value) => ({
+    value,
+    etag: etags.get(value.id) as string,
+  }));
+}
+
 /**
- * Replaces a relationship if its row still has `etag` (a `stale` error otherwise): its request
- * row, name move and events go in the same transaction; due-date entries and the customer pointer
- * are written just before, as both are harmless should the change itself not happen.
+ * Replaces a relationship if its row still has `etag` (a `stale` error otherwise). Its request
+ * or operation row, name move, assignment consequences (SPEC §2.1, §2.2) and events go in the
+ * same transaction.
  */
 export async function replaceRelationship(
   previous: Relationship,
   next: Relationship,
   etag: string,
   cause: ChangeCause,
-  request?: RelationshipRequest,
+  extras: { request?: RelationshipRequest; operation?: Operation } = {},
 ): Promise<Stored<Relationship>> {
   await ensureTables();
-  await publishPendingEvents(next.partnerTenantId);
+  const partitionKey = next.partnerTenantId;
+  await publishPendingEvents(partitionKey);
   if (next.customer && next.customer.tenantId !== previous.customer?.tenantId) await addCustomerPointer(next);
   await addDueEntries(dueEntriesFor(previous, next));
   const events = eventsFor(previous, next, cause);
+  const assignments = await assignmentConsequences(previous, next, cause.at);
   const actions: TransactionAction[] = [
     ['update', relationshipToRow(next), 'Replace', { etag }],
-    ...pendingEventActions(next.partnerTenantId, events),
+    ...pendingEventActions(partitionKey, events),
+    ...assignmentActions(partitionKey, assignments.slice(0, assignmentsPerTransaction)),
   ];
-  if (request) actions.push(['create', requestToRow(next.partnerTenantId, request)]);
+  if (extras.request) actions.push(['create', requestToRow(partitionKey, extras.request)]);
+  if (extras.operation) actions.push(['create', operationToRow(partitionKey, extras.operation)]);
   let updatedEtag: string;
   if (nameKey(previous.displayName) !== nameKey(next.displayName)) {
-    actions.push(['delete', { partitionKey: previous.partnerTenantId, rowKey: nameKey(previous.displayName) }]);
+    actions.push(['delete', { partitionKey, rowKey: nameKey(previous.displayName) }]);
     updatedEtag = etagAt(await conditionalWrite(reserveNameWith(next, actions)), 1);
   } else {
     updatedEtag = etagAt(await conditionalWrite(relationships().submitTransaction(actions)), 0);
   }
-  await publishEvents(next.partnerTenantId, events);
+  // Past the transaction's capacity the rest follow; access already follows the relationship row.
+  for (const change of assignments.slice(assignmentsPerTransaction)) {
+    await relationships()
+      .submitTransaction(assignmentActions(partitionKey, [change]))
+      .catch((error: unknown) => {
+        if (!isStatus(error, 412) && !isStatus(error, 404)) throw error;
+      });
+  }
+  await publishEvents(partitionKey, events);
   return { value: next, etag: updatedEtag };
 }
 
@@ -247,8 +259,8 @@ export async function replaceRelationship(
  */
 export async function deleteRelationship(relationship: Relationship, etag: string, cause: ChangeCause): Promise<void> {
   await ensureTables();
-  await publishPendingEvents(relationship.partnerTenantId);
   const partitionKey = relationship.partnerTenantId;
+  await publishPendingEvents(partitionKey);
   const events = eventsFor(relationship, undefined, cause);
   await conditionalWrite(
     relationships().submitTransaction([
@@ -265,10 +277,14 @@ export async function deleteRelationship(relationship: Relationship, etag: strin
 async function removeTombstone(relationship: Relationship): Promise<void> {
   const partitionKey = relationship.partnerTenantId;
   const deletions: TransactionAction[] = [];
-  for await (const row of relationships().listEntities({ queryOptions: { filter: requestRange(relationship) } })) {
-    deletions.push(['delete', { partitionKey, rowKey: String(row.rowKey) }]);
+  for (const kind of Object.values(childKinds)) {
+    for await (const row of relationships().listEntities({
+      queryOptions: { filter: childRange(kind, relationship) },
+    })) {
+      deletions.push(['delete', { partitionKey, rowKey: String(row.rowKey) }]);
+    }
   }
-  // The relationship row goes last, so a crash before it leaves a tombstone that still finds its requests.
+  // The relationship row goes last, so a crash before it leaves a tombstone that still finds its children.
   deletions.push(['delete', { partitionKey, rowKey: relationshipKey(relationship.id) }]);
   for (let start = 0; start < deletions.length; start += 100) {
     await relationships()
@@ -284,6 +300,16 @@ async function removeTombstone(relationship: Relationship): Promise<void> {
         if (!isStatus(error, 404)) throw error;
       });
   }
+}
+
+/** Writes one transaction in a relationship's partition (children only; the relationship row is not touched). */
+export async function submitChildren(
+  partnerTenantId: string,
+  actions: TransactionAction[],
+): Promise<TableTransactionResponse> {
+  await ensureTables();
+  await publishPendingEvents(partnerTenantId);
+  return relationships().submitTransaction(actions);
 }
 
 export async function listPartnerRelationships(
@@ -305,14 +331,12 @@ export async function listPartnerRelationships(
 
 async function addCustomerPointer(relationship: Relationship): Promise<void> {
   if (!relationship.customer) return;
-  await customerPointers().upsertEntity(
-    {
-      partitionKey: relationship.customer.tenantId,
-      rowKey: relationship.id,
-      partnerTenantId: relationship.partnerTenantId,
-    },
-    'Replace',
-  );
+  const pointer: Entity = {
+    partitionKey: relationship.customer.tenantId,
+    rowKey: relationship.id,
+    partnerTenantId: relationship.partnerTenantId,
+  };
+  await customerPointers().upsertEntity(pointer, 'Replace');
 }
 
 /** Relationships a customer tenant takes part in (not drafts), confirmed against the partner rows. */
@@ -337,31 +361,21 @@ export async function listCustomerRelationships(
   return pageInMemory(visible, query, spec);
 }
 
-export async function listRequests(relationship: Relationship): Promise<Keyed<RelationshipRequest>[]> {
+/**
+ * Active relationships of a partner, with one customer or all (one partition range; the status and
+ * customer filters are pushed down, so drafts and ended relationships are not read).
+ */
+export async function activeRelationshipsWith(
+  partnerTenantId: string,
+  customerTenantId?: string,
+): Promise<Stored<Relationship>[]> {
   await ensureTables();
-  const rows = relationships().listEntities<Record<string, unknown>>({
-    queryOptions: {
-      filter: requestRange(relationship),
-    },
-  });
-  const requests: Keyed<RelationshipRequest>[] = [];
-  for await (const row of rows) requests.push({ value: requestFromRow(row), etag: row.etag, key: String(row.rowKey) });
-  return requests;
-}
-
-export async function findRequest(
-  relationship: Relationship,
-  requestId: string,
-): Promise<Stored<RelationshipRequest> | undefined> {
-  await ensureTables();
-  try {
-    const row = await relationships().getEntity<Record<string, unknown>>(
-      relationship.partnerTenantId,
-      requestKey(relationship.id, requestId.toLowerCase()),
-    );
-    return { value: requestFromRow(row), etag: row.etag };
-  } catch (error) {
-    if (isStatus(error, 404)) return undefined;
-    throw error;
+  const to = relationshipPrefix.slice(0, -1) + '}';
+  const active = odata`PartitionKey eq ${partnerTenantId} and RowKey ge ${relationshipPrefix} and RowKey lt ${to} and status eq ${'active'}`;
+  const filter = customerTenantId ? `${active} and ${odata`customerTenantId eq ${customerTenantId}`}` : active;
+  const found: Stored<Relationship>[] = [];
+  for await (const row of relationships().listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+    if (row.deleted !== true) found.push({ value: relationshipFromRow(row), etag: row.etag });
   }
+  return found;
 }

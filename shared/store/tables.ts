@@ -10,6 +10,13 @@ export const tableNames = {
   dueIndex: 'DueIndex',
   auditLogs: 'AuditLogs',
   notifications: 'Notifications',
+  dapRelationships: 'DapRelationships',
+  partners: 'Partners',
+  customers: 'Customers',
+  applicationConsents: 'ApplicationConsents',
+  supportRequests: 'SupportRequests',
+  supportIndex: 'SupportIndex',
+  supportEngineers: 'SupportEngineers',
 } as const;
 export type TableName = (typeof tableNames)[keyof typeof tableNames];
 

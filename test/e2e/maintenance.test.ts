@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
+import { toGraphDateTime } from '../../shared/domain/time';
 import { Client, relationshipsUrl, roles, startTestHost, TestHost } from './support';
 
 /**
@@ -152,6 +153,41 @@ describe('scheduled maintenance', () => {
     expect(patched.status).toBe(400);
     tokens = await at(t0.plus({ days: 10 }), tenants);
     expect((await runJob('processEndDates')).expired).toContain(active.id);
+  });
+
+  it('auto-extends once Global Administrator has been removed and P180D set', async () => {
+    const tenants = newTenants();
+    let tokens = await at(t0, tenants);
+    const active = await client.activeRelationship(tokens.partner, tokens.customer, tenants.customerTenantId, {
+      duration: 'P10D',
+      accessDetails: {
+        unifiedRoles: [
+          { roleDefinitionId: roles.globalAdministrator },
+          { roleDefinitionId: roles.exchangeAdministrator },
+        ],
+      },
+    });
+    const url = `${relationshipsUrl}/${active.id}`;
+    let current = await client.call('GET', url, { token: tokens.partner });
+    const removal = await client.call('PATCH', url, {
+      token: tokens.partner,
+      body: { accessDetails: { unifiedRoles: [{ roleDefinitionId: roles.exchangeAdministrator }] } },
+      headers: { 'if-match': String(current.headers.get('etag')) },
+    });
+    expect(removal.status).toBe(202);
+    current = await client.call('GET', url, { token: tokens.partner });
+    const extend = await client.call('PATCH', url, {
+      token: tokens.partner,
+      body: { autoExtendDuration: 'P180D' },
+      headers: { 'if-match': String(current.headers.get('etag')) },
+    });
+    expect(extend.status).toBe(200);
+    tokens = await at(t0.plus({ days: 10 }), tenants);
+    expect((await runJob('processEndDates')).extended).toContain(active.id);
+    expect(await get(tokens.partner, String(active.id))).toMatchObject({
+      status: 'active',
+      endDateTime: toGraphDateTime(t0.plus({ days: 190 })),
+    });
   });
 
   it('warns the partner 30, 7 and 1 days before a non-extending end, once each', async () => {

@@ -67,6 +67,7 @@ export class Client {
     groups?: string[];
     email?: string;
     appid?: string;
+    acct?: 0 | 1;
   }): Promise<string> {
     const result = await this.call<{ access_token: string }>('POST', '/sandbox/tokens', { body: claims });
     if (result.status !== 200) throw new Error(`token minting failed: ${JSON.stringify(result.body)}`);

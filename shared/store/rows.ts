@@ -1,0 +1,150 @@
+import { odata } from '@azure/data-tables';
+import { AccessAssignment } from '../domain/assignments';
+import { Operation } from '../domain/operations';
+import { normalizeName, Relationship, RelationshipRequest } from '../domain/relationships';
+import { encodeKey } from './tables';
+
+/**
+ * Row layout of the Relationships table: one partition per partner tenant, so a relationship,
+ * its name reservation, its children and the events of a change all fit one entity-group
+ * transaction.
+ *   rel|{id}                      the relationship
+ *   name|{lower-case name}        reserves the display name (unique per partner, SPEC §2)
+ *   req|{id}|{requestId}          a request (SPEC §3.1)
+ *   asg|{id}|{assignmentId}       an access assignment (SPEC §3.2)
+ *   grp|{id}|{groupId}            reserves a security group for one live assignment
+ *   op|{id}|{operationId}         an operation (SPEC §3.3)
+ *   evt|{eventId}                 audit entries and notifications of a change, until published
+ */
+export type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
+
+export const relationshipPrefix = 'rel|';
+const namePrefix = 'name|';
+
+/** Row kinds that belong to one relationship and go with it when it is deleted. */
+export const childKinds = { request: 'req', assignment: 'asg', group: 'grp', operation: 'op' } as const;
+export type ChildKind = (typeof childKinds)[keyof typeof childKinds];
+
+export const relationshipKey = (id: string): string => `${relationshipPrefix}${id}`;
+export const nameKey = (displayName: string): string => `${namePrefix}${encodeKey(normalizeName(displayName))}`;
+export const childKey = (kind: ChildKind, relationshipId: string, childId: string): string =>
+  `${kind}|${relationshipId}|${childId}`;
+
+/** All rows of one kind under one relationship: RowKeys from `{kind}|{id}|` up to `{kind}|{id}}` ('}' follows '|'). */
+export function childRange(kind: ChildKind, relationship: Relationship): string {
+  const from = `${kind}|${relationship.id}|`;
+  const to = `${kind}|${relationship.id}}`;
+  return odata`PartitionKey eq ${relationship.partnerTenantId} and RowKey ge ${from} and RowKey lt ${to}`;
+}
+
+const optionalString = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+export function relationshipToRow(relationship: Relationship): Entity {
+  return {
+    partitionKey: relationship.partnerTenantId,
+    rowKey: relationshipKey(relationship.id),
+    id: relationship.id,
+    displayName: relationship.displayName,
+    duration: relationship.duration,
+    autoExtendDuration: relationship.autoExtendDuration,
+    customerTenantId: relationship.customer?.tenantId,
+    customerDisplayName: relationship.customer?.displayName,
+    roleIds: JSON.stringify(relationship.roleIds),
+    status: relationship.status,
+    createdDateTime: relationship.createdDateTime,
+    lastModifiedDateTime: relationship.lastModifiedDateTime,
+    activatedDateTime: relationship.activatedDateTime ?? undefined,
+    endDateTime: relationship.endDateTime ?? undefined,
+    lockedDateTime: relationship.lockedDateTime ?? undefined,
+  };
+}
+
+export function relationshipFromRow(row: Record<string, unknown>): Relationship {
+  const customerTenantId = optionalString(row.customerTenantId);
+  return {
+    id: String(row.id),
+    partnerTenantId: String(row.partitionKey),
+    displayName: String(row.displayName),
+    duration: String(row.duration),
+    autoExtendDuration: row.autoExtendDuration === 'P180D' ? 'P180D' : 'PT0S',
+    customer: customerTenantId
+      ? { tenantId: customerTenantId, displayName: optionalString(row.customerDisplayName) ?? '' }
+      : null,
+    roleIds: JSON.parse(String(row.roleIds)) as string[],
+    status: row.status as Relationship['status'],
+    createdDateTime: String(row.createdDateTime),
+    lastModifiedDateTime: String(row.lastModifiedDateTime),
+    activatedDateTime: optionalString(row.activatedDateTime),
+    endDateTime: optionalString(row.endDateTime),
+    lockedDateTime: optionalString(row.lockedDateTime),
+  };
+}
+
+export function requestToRow(partnerTenantId: string, request: RelationshipRequest): Entity {
+  return {
+    partitionKey: partnerTenantId,
+    rowKey: childKey(childKinds.request, request.relationshipId, request.id),
+    ...request,
+  };
+}
+
+export function requestFromRow(row: Record<string, unknown>): RelationshipRequest {
+  return {
+    id: String(row.id),
+    relationshipId: String(row.relationshipId),
+    action: row.action as RelationshipRequest['action'],
+    status: row.status as RelationshipRequest['status'],
+    createdDateTime: String(row.createdDateTime),
+    lastModifiedDateTime: String(row.lastModifiedDateTime),
+  };
+}
+
+export function assignmentToRow(partnerTenantId: string, assignment: AccessAssignment): Entity {
+  return {
+    partitionKey: partnerTenantId,
+    rowKey: childKey(childKinds.assignment, assignment.relationshipId, assignment.id),
+    ...assignment,
+    roleIds: JSON.stringify(assignment.roleIds),
+  };
+}
+
+export function assignmentFromRow(row: Record<string, unknown>): AccessAssignment {
+  return {
+    id: String(row.id),
+    relationshipId: String(row.relationshipId),
+    accessContainerId: String(row.accessContainerId),
+    roleIds: JSON.parse(String(row.roleIds)) as string[],
+    status: row.status as AccessAssignment['status'],
+    createdDateTime: String(row.createdDateTime),
+    lastModifiedDateTime: String(row.lastModifiedDateTime),
+  };
+}
+
+/** The reservation that keeps one live assignment per security group and relationship. */
+export function groupReservation(partnerTenantId: string, assignment: AccessAssignment): Entity {
+  return {
+    partitionKey: partnerTenantId,
+    rowKey: childKey(childKinds.group, assignment.relationshipId, assignment.accessContainerId),
+    assignmentId: assignment.id,
+  };
+}
+
+export function operationToRow(partnerTenantId: string, operation: Operation): Entity {
+  return {
+    partitionKey: partnerTenantId,
+    rowKey: childKey(childKinds.operation, operation.relationshipId, operation.id),
+    ...operation,
+  };
+}
+
+export function operationFromRow(row: Record<string, unknown>): Operation {
+  return {
+    id: String(row.id),
+    relationshipId: String(row.relationshipId),
+    operationType: row.operationType as Operation['operationType'],
+    data: String(row.data),
+    status: row.status as Operation['status'],
+    createdDateTime: String(row.createdDateTime),
+    lastModifiedDateTime: String(row.lastModifiedDateTime),
+  };
+}
