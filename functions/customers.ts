@@ -1,0 +1,188 @@
+import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { Customer, missingDelegatedAccess, newCustomer, parseNewCustomer } from '../shared/domain/customers';
+import { forbidden } from '../shared/domain/errors';
+import { isGuid, newGuid, newRelationshipId } from '../shared/domain/ids';
+import {
+  assertGdapAllowed,
+  defaultGdapDisplayName,
+  defaultGdapDuration,
+  defaultGdapRoleIds,
+} from '../shared/domain/partners';
+import { activateDefault, createRelationship } from '../shared/domain/relationships';
+import { readJsonBody } from '../shared/http/body';
+import { badRequest, notFound } from '../shared/http/errors';
+import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
+import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../shared/http/principal';
+import { json } from '../shared/http/responses';
+import { absoluteUrl } from '../shared/http/urls';
+import { registerHttp } from '../shared/registrations';
+import { delegatedAccessFacts, findCustomer, insertCustomer } from '../shared/store/customers';
+import { setTenantDisplayName, tenantDisplayName } from '../shared/store/directory';
+import { getPartnerProfile } from '../shared/store/partners';
+import { insertRelationship } from '../shared/store/relationships';
+
+/**
+ * Partner Center customers (SPEC §5.2): creation with its default GDAP relationship, and the reads
+ * a reseller relationship alone does not allow (company details, users, licences) — those need
+ * the caller's effective DAP or GDAP access, else 403 naming what is missing.
+ */
+const customerUrl = (baseUrl: string, id: string): string => absoluteUrl(baseUrl, `/v1/customers/${id}`);
+
+/** Partner Center's collection shape. */
+const pcCollection = (items: readonly object[]): HttpResponseInit =>
+  json(200, { totalCount: items.length, items, attributes: { objectType: 'Collection' } });
+
+function companyProfileView(tenantId: string, customer: Customer | undefined, knownName: string | undefined) {
+  return {
+    tenantId,
+    companyName: customer?.companyProfile.companyName ?? knownName ?? null,
+    domain: customer?.companyProfile.domain ?? null,
+  };
+}
+
+export async function createCustomerHandler(
+  request: HttpRequest,
+  scope: AuthenticatedScope,
+): Promise<HttpResponseInit> {
+  const { principal, now } = scope;
+  if (!hasAppRole(principal, appRoles.adminAgent)) {
+    throw forbidden('Creating customers requires the AdminAgent role in the partner tenant.');
+  }
+  const input = parseNewCustomer(await readJsonBody(request));
+  const partnerTenantId = principal.tenantId;
+  const profile = await getPartnerProfile(partnerTenantId);
+  // Advisors and partners who opted out get no default GDAP, whatever the request says.
+  const roleIds = input.enableGDAPByDefault ? defaultGdapRoleIds(profile) : [];
+  // A default relationship is a new GDAP relationship: the account state must allow creating one.
+  if (roleIds.length > 0) assertGdapAllowed(profile, 'createGdap');
+
+  const customer = newCustomer(
+    input,
+    { tenantId: newGuid(), adminUserId: newGuid(), resellerPartnerTenantId: partnerTenantId },
+    now,
+  );
+  await insertCustomer(customer);
+  await setTenantDisplayName(customer.tenantId, customer.companyProfile.companyName);
+
+  let defaultGdapRelationshipId: string | undefined;
+  if (roleIds.length > 0) {
+    const draft = createRelationship(
+      {
+        displayName: defaultGdapDisplayName(customer.companyProfile.companyName, customer.tenantId),
+        duration: defaultGdapDuration,
+        customer: { tenantId: customer.tenantId, displayName: customer.companyProfile.companyName },
+        accessDetails: { unifiedRoles: roleIds.map((roleDefinitionId) => ({ roleDefinitionId })) },
+      },
+      { id: newRelationshipId(partnerTenantId), partnerTenantId },
+      now,
+    );
+    // No access assignments: the partner must assign security groups explicitly (SPEC §5.2).
+    const stored = await insertRelationship(activateDefault(draft, now), callerCause(scope));
+    defaultGdapRelationshipId = stored.value.id;
+  }
+
+  return json(
+    201,
+    {
+      id: customer.tenantId,
+      companyProfile: companyProfileView(customer.tenantId, customer, undefined),
+      ...(defaultGdapRelationshipId ? { defaultGdapRelationshipId } : {}),
+    },
+    { location: customerUrl(scope.baseUrl, customer.tenantId) },
+  );
+}
+
+/**
+ * The customer as a partner user may see it: 404 unless the partner resells to it or has DAP or
+ * an active GDAP relationship with it; then 403 naming what is missing unless the caller has
+ * effective DAP or GDAP access.
+ */
+async function readableCustomer(
+  request: HttpRequest,
+  principal: Principal,
+  purpose: string,
+): Promise<{ tenantId: string; customer: Customer | undefined }> {
+  if (!canReadPartnerResources(principal)) {
+    throw forbidden(
+      "Reading a customer's data requires the AdminAgent or HelpdeskAgent role, or Global Administrator.",
+    );
+  }
+  const id = request.params.customerTenantId;
+  if (!isGuid(id)) throw badRequest('The customer id must be a tenant id (GUID).');
+  const tenantId = id.toLowerCase();
+  const [customer, facts] = await Promise.all([findCustomer(tenantId), delegatedAccessFacts(principal, tenantId)]);
+  const related =
+    customer?.resellerPartnerTenantId === principal.tenantId ||
+    facts.partnerHasDap ||
+    facts.partnerActiveGdapRelationships > 0;
+  if (!related) throw notFound(`The customer '${tenantId}' was not found.`);
+  const missing = missingDelegatedAccess(facts, purpose);
+  if (missing) throw forbidden(missing);
+  return { tenantId, customer };
+}
+
+export async function getCustomerHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
+  const { tenantId, customer } = await readableCustomer(request, scope.principal, "see the customer's company details");
+  return json(200, {
+    id: tenantId,
+    companyProfile: companyProfileView(tenantId, customer, await tenantDisplayName(tenantId)),
+    ...(customer ? { createdDateTime: customer.createdDateTime } : {}),
+  });
+}
+
+export async function listCustomerUsersHandler(
+  request: HttpRequest,
+  scope: AuthenticatedScope,
+): Promise<HttpResponseInit> {
+  const { customer } = await readableCustomer(request, scope.principal, "see the customer's users");
+  // The service keeps no directory of users: a tenant it created has its first administrator.
+  const users = customer
+    ? [
+        {
+          id: customer.adminUserId,
+          userPrincipalName: `admin@${customer.companyProfile.domain}`,
+          displayName: 'Administrator',
+          userDomainType: 'initial_domain',
+          state: 'active',
+        },
+      ]
+    : [];
+  return pcCollection(users);
+}
+
+export async function listSubscribedSkusHandler(
+  request: HttpRequest,
+  scope: AuthenticatedScope,
+): Promise<HttpResponseInit> {
+  await readableCustomer(request, scope.principal, "see the customer's licences");
+  // Orders and subscriptions are outside this service: no licences to report.
+  return pcCollection([]);
+}
+
+registerHttp({
+  name: 'customers',
+  methods: ['POST'],
+  route: 'v1/customers',
+  handler: graphRoute(createCustomerHandler),
+});
+
+registerHttp({
+  name: 'customer',
+  methods: ['GET'],
+  route: 'v1/customers/{customerTenantId}',
+  handler: graphRoute(getCustomerHandler),
+});
+
+registerHttp({
+  name: 'customerUsers',
+  methods: ['GET'],
+  route: 'v1/customers/{customerTenantId}/users',
+  handler: graphRoute(listCustomerUsersHandler),
+});
+
+registerHttp({
+  name: 'customerSubscribedSkus',
+  methods: ['GET'],
+  route: 'v1/customers/{customerTenantId}/subscribedskus',
+  handler: graphRoute(listSubscribedSkusHandler),
+});
