@@ -1,3 +1,5 @@
+import { Duration } from 'luxon';
+
 /**
  * One typed view of the environment, read once. Local versus cloud is decided here and nowhere
  * else: sandbox routes, development signing keys and the Azurite default all hang off these values.
@@ -22,6 +24,8 @@ export interface Config {
   maxBodyBytes: number;
   /** NCRONTAB schedule of each maintenance job, by job id (SPEC §4). */
   jobSchedules: Record<string, string>;
+  /** How long a support access request may stay pending (ISO 8601 duration, SPEC §8.3). */
+  supportAccessRequestPendingExpiry: string;
 }
 
 /** Every five minutes for state changes; warnings hourly; purging daily. Override with JOB_SCHEDULE_<jobId>. */
@@ -32,6 +36,19 @@ const defaultJobSchedules: Record<string, string> = {
   purgeEnded: '0 30 2 * * *',
   expireSupportAccessRequests: '0 */5 * * * *',
 };
+
+/** Pending support access requests expire after 4 days by default, as Azure Customer Lockbox requests. */
+const defaultSupportAccessRequestPendingExpiry = 'P4D';
+
+/** SUPPORT_ACCESS_REQUEST_PENDING_EXPIRY: a positive ISO 8601 duration such as P4D or PT12H. */
+function pendingExpiry(value: string | undefined): string {
+  if (value === undefined) return defaultSupportAccessRequestPendingExpiry;
+  const duration = Duration.fromISO(value.toUpperCase());
+  if (!duration.isValid || duration.toMillis() <= 0) {
+    throw new Error('SUPPORT_ACCESS_REQUEST_PENDING_EXPIRY must be a positive ISO 8601 duration, e.g. P4D or PT12H.');
+  }
+  return value.toUpperCase();
+}
 
 const defaultInvitationUrlTemplate =
   'https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/{id}';
@@ -71,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
         nonEmpty(env[`JOB_SCHEDULE_${job}`]) ?? schedule,
       ]),
     ),
+    supportAccessRequestPendingExpiry: pendingExpiry(nonEmpty(env.SUPPORT_ACCESS_REQUEST_PENDING_EXPIRY)),
   };
 }
 
