@@ -15,7 +15,13 @@ import { Relationship } from '../shared/domain/relationships';
 import { toGraphDateTime } from '../shared/domain/time';
 import { JobReport, registerJob } from '../shared/jobs';
 import { dueEntries, DueRow, removeDueEntry } from '../shared/store/dueIndex';
-import { deliverOnce } from '../shared/store/events';
+import {
+  deliverOnce,
+  dueRecoveryEntries,
+  eventRecoveryJob,
+  publishStrandedEvents,
+  removeRecoveryEntry,
+} from '../shared/store/events';
 import { Stored } from '../shared/store/paging';
 import { deleteRelationship, findRelationship, replaceRelationship } from '../shared/store/relationships';
 
@@ -156,6 +162,25 @@ export function purgeEnded(now: DateTime): Promise<JobReport> {
   });
 }
 
+/**
+ * Publishes audit entries and notifications a crash stranded between a change and its
+ * publication (see shared/store/events.ts): point reads of the events each due entry names.
+ */
+export async function publishEvents(now: DateTime): Promise<JobReport> {
+  let due = 0;
+  let published = 0;
+  for (;;) {
+    const rows = await dueRecoveryEntries(toGraphDateTime(now), batchSize);
+    due += rows.length;
+    await forEachLimited(rows, parallelism, async (row) => {
+      published += await publishStrandedEvents(row.partnerTenantId, row.eventIds);
+      await removeRecoveryEntry(row.rowKey);
+    });
+    if (rows.length < batchSize) break;
+  }
+  return { due, published };
+}
+
 const schedules = config().jobSchedules;
 registerJob({
   id: jobIds.expirePendingRequests,
@@ -165,3 +190,4 @@ registerJob({
 registerJob({ id: jobIds.processEndDates, schedule: schedules.processEndDates, run: processEndDates });
 registerJob({ id: jobIds.sendExpiryWarnings, schedule: schedules.sendExpiryWarnings, run: sendExpiryWarnings });
 registerJob({ id: jobIds.purgeEnded, schedule: schedules.purgeEnded, run: purgeEnded });
+registerJob({ id: eventRecoveryJob, schedule: schedules.publishEvents, run: publishEvents });

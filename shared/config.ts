@@ -35,6 +35,7 @@ const defaultJobSchedules: Record<string, string> = {
   sendExpiryWarnings: '0 0 * * * *',
   purgeEnded: '0 30 2 * * *',
   expireSupportAccessRequests: '0 */5 * * * *',
+  publishEvents: '0 * * * * *',
 };
 
 /** Pending support access requests expire after 4 days by default, as Azure Customer Lockbox requests. */

@@ -4,7 +4,7 @@ import { conflict } from '../domain/errors';
 import { assignmentEventsOf, ChangeCause } from '../domain/events';
 import { Operation } from '../domain/operations';
 import { Relationship } from '../domain/relationships';
-import { pendingEventActions, publishEvents } from './events';
+import { prepareEvents, publishEvents } from './events';
 import { Stored } from './paging';
 import { submitChildren } from './relationships';
 import { assignmentToRow, groupReservation, operationToRow } from './rows';
@@ -23,10 +23,10 @@ export async function insertAssignment(
   const events = assignmentEventsOf(relationship, undefined, assignment, cause);
   let etag: string | undefined;
   try {
-    const response = await submitChildren(partitionKey, [
+    const response = await submitChildren([
       ['create', assignmentToRow(partitionKey, assignment)],
       ['create', groupReservation(partitionKey, assignment)],
-      ...pendingEventActions(partitionKey, events),
+      ...(await prepareEvents(partitionKey, events, cause.at)),
     ]);
     etag = response.subResponses[0]?.etag;
   } catch (error) {
@@ -55,11 +55,11 @@ export async function replaceAssignment(
   const events = assignmentEventsOf(relationship, previous, next, cause);
   const actions: TransactionAction[] = [
     ['update', assignmentToRow(partitionKey, next), 'Replace', { etag }],
-    ...pendingEventActions(partitionKey, events),
+    ...(await prepareEvents(partitionKey, events, cause.at)),
   ];
   if (next.status === 'deleted') actions.push(['delete', groupReservation(partitionKey, next)]);
   if (operation) actions.push(['create', operationToRow(partitionKey, operation)]);
-  const response = await conditionalWrite(submitChildren(partitionKey, actions));
+  const response = await conditionalWrite(submitChildren(actions));
   await publishEvents(partitionKey, events);
   const updatedEtag = response.subResponses[0]?.etag;
   if (!updatedEtag) throw new Error('The transaction response carries no ETag for the assignment row');

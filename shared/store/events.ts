@@ -1,6 +1,6 @@
-import { odata, TableEntityResult, TransactionAction } from '@azure/data-tables';
+import { odata, TransactionAction } from '@azure/data-tables';
 import { AuditEntry, DomainEvents, Notification } from '../domain/events';
-import { fromGraphDateTime } from '../domain/time';
+import { fromGraphDateTime, toGraphDateTime } from '../domain/time';
 import { CollectionQuery, CollectionSpec } from '../http/odata';
 import { Page, queryPartition } from './paging';
 import { ensureTables, isStatus, tableClient, tableNames } from './tables';
@@ -121,22 +121,99 @@ export async function publishEvents(partnerTenantId: string, events: DomainEvent
   }
 }
 
-/** Publishes events a crash left pending in a partner's partition (normally none: one empty range read). */
-export async function publishPendingEvents(partnerTenantId: string): Promise<void> {
+/** DueIndex partition of recovery entries: where to look for events a crash may have stranded. */
+export const eventRecoveryJob = 'publishEvents';
+/** A change publishes its own events at once; only events still pending after this were stranded. */
+const recoveryDelayMinutes = 2;
+
+/**
+ * The events of a change, ready to go in its transaction. A recovery entry naming them is
+ * written first (due a little later), so a crash between the change and the publication is
+ * repaired by the publishEvents job with point reads, never by scanning.
+ */
+export async function prepareEvents(
+  partnerTenantId: string,
+  events: DomainEvents,
+  at: string,
+): Promise<TransactionAction[]> {
+  const actions = pendingEventActions(partnerTenantId, events);
+  if (actions.length === 0) return actions;
   await ensureTables();
-  const to = pendingEventPrefix.slice(0, -1) + '}';
-  const rows = tableClient(tableNames.relationships).listEntities<{ event: string }>({
-    queryOptions: {
-      filter: odata`PartitionKey eq ${partnerTenantId} and RowKey ge ${pendingEventPrefix} and RowKey lt ${to}`,
+  const ids = pending(events).map((event) => event.value.id);
+  const dueAt = toGraphDateTime(fromGraphDateTime(at).plus({ minutes: recoveryDelayMinutes }));
+  await tableClient(tableNames.dueIndex).upsertEntity(
+    {
+      partitionKey: eventRecoveryJob,
+      rowKey: `${dueAt}|${partnerTenantId}|${ids[0]}`,
+      partnerTenantId,
+      eventIds: JSON.stringify(ids),
     },
-  });
+    'Replace',
+  );
+  return actions;
+}
+
+export interface RecoveryEntry {
+  rowKey: string;
+  partnerTenantId: string;
+  eventIds: string[];
+}
+
+/** Recovery entries due by `now`, oldest first: one RowKey range, like every due-date query. */
+export async function dueRecoveryEntries(now: string, limit: number): Promise<RecoveryEntry[]> {
+  await ensureTables();
+  const upTo = `${now}|~`;
+  const pages = tableClient(tableNames.dueIndex)
+    .listEntities<{ partnerTenantId: string; eventIds: string }>({
+      queryOptions: { filter: odata`PartitionKey eq ${eventRecoveryJob} and RowKey le ${upTo}` },
+    })
+    .byPage({ maxPageSize: Math.min(limit, 1000) });
+  const entries: RecoveryEntry[] = [];
+  for await (const page of pages) {
+    for (const row of page) {
+      entries.push({
+        rowKey: String(row.rowKey),
+        partnerTenantId: row.partnerTenantId,
+        eventIds: JSON.parse(row.eventIds),
+      });
+      if (entries.length >= limit) return entries;
+    }
+  }
+  return entries;
+}
+
+export async function removeRecoveryEntry(rowKey: string): Promise<void> {
+  try {
+    await tableClient(tableNames.dueIndex).deleteEntity(eventRecoveryJob, rowKey);
+  } catch (error) {
+    if (!isStatus(error, 404)) throw error;
+  }
+}
+
+/** Publishes whichever of these events are still pending (a recovery entry's work); returns how many. */
+export async function publishStrandedEvents(partnerTenantId: string, eventIds: readonly string[]): Promise<number> {
+  await ensureTables();
+  const found = await Promise.all(
+    eventIds.map(async (id) => {
+      try {
+        const row = await tableClient(tableNames.relationships).getEntity<{ event: string }>(
+          partnerTenantId,
+          `${pendingEventPrefix}${id}`,
+        );
+        return JSON.parse(row.event) as PendingEvent;
+      } catch (error) {
+        if (isStatus(error, 404)) return undefined;
+        throw error;
+      }
+    }),
+  );
   const events: DomainEvents = { audits: [], notifications: [] };
-  for await (const row of rows as AsyncIterable<TableEntityResult<{ event: string }>>) {
-    const event = JSON.parse(row.event) as PendingEvent;
-    if (event.type === 'audit') events.audits.push(event.value);
-    else events.notifications.push(event.value);
+  for (const event of found) {
+    if (event?.type === 'audit') events.audits.push(event.value);
+    if (event?.type === 'notification') events.notifications.push(event.value);
   }
   await publishEvents(partnerTenantId, events);
+  return events.audits.length + events.notifications.length;
 }
 
 /**

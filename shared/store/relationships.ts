@@ -8,7 +8,7 @@ import { Operation } from '../domain/operations';
 import { normalizeName, Relationship, RelationshipRequest } from '../domain/relationships';
 import { CollectionQuery, CollectionSpec } from '../http/odata';
 import { addDueEntries } from './dueIndex';
-import { pendingEventActions, publishEvents, publishPendingEvents } from './events';
+import { prepareEvents, publishEvents } from './events';
 import { Keyed, Page, pageInMemory, queryPartition, Stored } from './paging';
 import {
   assignmentFromRow,
@@ -175,7 +175,7 @@ export async function insertRelationship(
   const events = eventsFor(undefined, relationship, cause);
   const response = await reserveNameWith(relationship, [
     ['create', relationshipToRow(relationship)],
-    ...pendingEventActions(relationship.partnerTenantId, events),
+    ...(await prepareEvents(relationship.partnerTenantId, events, cause.at)),
   ]);
   await publishEvents(relationship.partnerTenantId, events);
   return { value: relationship, etag: etagAt(response, 1) };
@@ -222,14 +222,13 @@ export async function replaceRelationship(
 ): Promise<Stored<Relationship>> {
   await ensureTables();
   const partitionKey = next.partnerTenantId;
-  await publishPendingEvents(partitionKey);
   if (next.customer && next.customer.tenantId !== previous.customer?.tenantId) await addCustomerPointer(next);
   await addDueEntries(dueEntriesFor(previous, next));
   const events = eventsFor(previous, next, cause);
   const assignments = await assignmentConsequences(previous, next, cause.at);
   const actions: TransactionAction[] = [
     ['update', relationshipToRow(next), 'Replace', { etag }],
-    ...pendingEventActions(partitionKey, events),
+    ...(await prepareEvents(partitionKey, events, cause.at)),
     ...assignmentActions(partitionKey, assignments.slice(0, assignmentsPerTransaction)),
   ];
   if (extras.request) actions.push(['create', requestToRow(partitionKey, extras.request)]);
@@ -260,13 +259,12 @@ export async function replaceRelationship(
 export async function deleteRelationship(relationship: Relationship, etag: string, cause: ChangeCause): Promise<void> {
   await ensureTables();
   const partitionKey = relationship.partnerTenantId;
-  await publishPendingEvents(partitionKey);
   const events = eventsFor(relationship, undefined, cause);
   await conditionalWrite(
     relationships().submitTransaction([
       ['update', { partitionKey, rowKey: relationshipKey(relationship.id), deleted: true }, 'Merge', { etag }],
       ['delete', { partitionKey, rowKey: nameKey(relationship.displayName) }],
-      ...pendingEventActions(partitionKey, events),
+      ...(await prepareEvents(partitionKey, events, cause.at)),
     ]),
   );
   await publishEvents(partitionKey, events);
@@ -303,12 +301,8 @@ async function removeTombstone(relationship: Relationship): Promise<void> {
 }
 
 /** Writes one transaction in a relationship's partition (children only; the relationship row is not touched). */
-export async function submitChildren(
-  partnerTenantId: string,
-  actions: TransactionAction[],
-): Promise<TableTransactionResponse> {
+export async function submitChildren(actions: TransactionAction[]): Promise<TableTransactionResponse> {
   await ensureTables();
-  await publishPendingEvents(partnerTenantId);
   return relationships().submitTransaction(actions);
 }
 

@@ -1,14 +1,19 @@
 import { odata } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { processEndDates } from '../../functions/maintenance';
+import { processEndDates, publishEvents } from '../../functions/maintenance';
 import { ChangeCause, eventsOf } from '../../shared/domain/events';
 import { newRelationshipId } from '../../shared/domain/ids';
 import { applyRequestAction, createRelationship, Relationship } from '../../shared/domain/relationships';
 import { toGraphDateTime } from '../../shared/domain/time';
 import { addDueEntries } from '../../shared/store/dueIndex';
-import { pendingEventActions } from '../../shared/store/events';
-import { findRelationship, insertRelationship, replaceRelationship } from '../../shared/store/relationships';
+import { prepareEvents } from '../../shared/store/events';
+import {
+  findRelationship,
+  insertRelationship,
+  relationshipToRow,
+  replaceRelationship,
+} from '../../shared/store/relationships';
 import { tableClient, tableNames } from '../../shared/store/tables';
 
 /**
@@ -92,27 +97,26 @@ describe('maintenance jobs after a crash', () => {
     expect(report.expired).toBeUndefined();
   });
 
-  it('publishes audit entries a crash left pending with the next change of that partner', async () => {
+  it('publishes the audit entries of a change that crashed before publishing them, once, from the recovery job', async () => {
     const relationship = await activeRelationship('PT0S');
-    const terminated = {
-      ...relationship,
-      status: 'terminated' as const,
-      endDateTime: toGraphDateTime(t0.plus({ days: 1 })),
-    };
-    const stranded = eventsOf(relationship, terminated, { kind: 'system' }, toGraphDateTime(t0.plus({ days: 1 })));
-    // The "crash": events stored beside the partner's rows but never copied to the audit log.
-    await tableClient(tableNames.relationships).submitTransaction(
-      pendingEventActions(relationship.partnerTenantId, stranded),
-    );
+    const at = t0.plus({ days: 1 });
+    const terminated = { ...relationship, status: 'terminated' as const, endDateTime: toGraphDateTime(at) };
+    const events = eventsOf(relationship, terminated, { kind: 'system' }, toGraphDateTime(at));
+    // The "crash": the change and its events are stored, and the process dies before publishing them.
+    const stored = await findRelationship(relationship.id);
+    await tableClient(tableNames.relationships).submitTransaction([
+      ['update', relationshipToRow(terminated), 'Replace', { etag: stored?.etag }],
+      ...(await prepareEvents(relationship.partnerTenantId, events, toGraphDateTime(at))),
+    ]);
     expect(await auditEntries(relationship.partnerTenantId)).not.toContain('Terminate delegated admin relationship');
 
-    const stored = await findRelationship(relationship.id);
-    await replaceRelationship(
-      relationship,
-      { ...relationship, autoExtendDuration: 'P180D' },
-      stored?.etag as string,
-      cause(t0),
+    expect(await publishEvents(at.plus({ minutes: 1 }))).toMatchObject({ published: 0 });
+    expect(await publishEvents(at.plus({ minutes: 5 }))).toMatchObject({ published: 4 }); // two audit entries, two notifications
+    const partnerLog = await auditEntries(relationship.partnerTenantId);
+    expect(partnerLog.filter((name) => name === 'Terminate delegated admin relationship')).toHaveLength(1);
+    expect(await auditEntries(relationship.customer?.tenantId as string)).toContain(
+      'Terminate delegated admin relationship',
     );
-    expect(await auditEntries(relationship.partnerTenantId)).toContain('Terminate delegated admin relationship');
+    expect(await publishEvents(at.plus({ minutes: 10 }))).toEqual({ due: 0, published: 0 });
   });
 });
