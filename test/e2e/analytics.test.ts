@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CallResult, Client, expectGraphError, relationshipsUrl, roles, startTestHost, TestHost } from './support';
+import { Client, expectGraphError, expectOk, relationshipsUrl, roles, startTestHost, TestHost } from './support';
 
 /** GDAP analytics and bulk auto-extend (SPEC §9), over HTTP against storage. */
 type Entity = Record<string, unknown>;
@@ -15,12 +15,6 @@ describe('GDAP analytics and bulk auto-extend', () => {
     client = new Client(host.url);
   });
   afterAll(() => host.close());
-
-  function expectOk<T>(result: CallResult<T>, status: number): CallResult<T> {
-    if (result.status !== status)
-      throw new Error(`expected ${status}, got ${result.status}: ${JSON.stringify(result.body)}`);
-    return result;
-  }
 
   const exchange = { unifiedRoles: [{ roleDefinitionId: roles.exchangeAdministrator }] };
   const withGlobalAdministrator = {

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { CallResult, Client, expectGraphError, relationshipsUrl, roles, startTestHost, TestHost } from './support';
+import {
+  CallResult,
+  Client,
+  expectGraphError,
+  expectOk,
+  relationshipsUrl,
+  roles,
+  startTestHost,
+  TestHost,
+} from './support';
 
 /** Application consents (SPEC §7): every documented refusal, and adding scopes by DELETE then POST. */
 const graph = '00000003-0000-0000-c000-000000000000';
@@ -16,12 +25,6 @@ describe('application consents', () => {
     client = new Client(host.url);
   });
   afterAll(() => host.close());
-
-  function expectOk<T>(result: CallResult<T>, status: number): CallResult<T> {
-    if (result.status !== status)
-      throw new Error(`expected ${status}, got ${result.status}: ${JSON.stringify(result.body)}`);
-    return result;
-  }
 
   const message = (result: CallResult): string => (result.body as { error: { message: string } }).error.message;
 

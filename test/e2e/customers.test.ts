@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { CallResult, Client, expectGraphError, relationshipsUrl, roles, startTestHost, TestHost } from './support';
+import {
+  CallResult,
+  Client,
+  expectGraphError,
+  expectOk,
+  relationshipsUrl,
+  roles,
+  startTestHost,
+  TestHost,
+} from './support';
 
 /**
  * Partner Center side (SPEC §5.1, §5.2): partner profiles, customer creation with its default GDAP
@@ -35,12 +44,6 @@ describe('Partner Center customers and partner profiles', () => {
     client = new Client(host.url);
   });
   afterAll(() => host.close());
-
-  function expectOk<T>(result: CallResult<T>, status: number): CallResult<T> {
-    if (result.status !== status)
-      throw new Error(`expected ${status}, got ${result.status}: ${JSON.stringify(result.body)}`);
-    return result;
-  }
 
   async function seedPartner(tenantId: string, profile: Entity): Promise<Entity> {
     return expectOk(await client.call('PUT', `/sandbox/partners/${tenantId}`, { body: profile }), 200).body;

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { CallResult, Client, expectGraphError, relationshipsUrl, roles, startTestHost, TestHost } from './support';
+import {
+  CallResult,
+  Client,
+  expectGraphError,
+  expectOk,
+  relationshipsUrl,
+  roles,
+  startTestHost,
+  TestHost,
+} from './support';
 
 /**
  * Account-state gates (SPEC §5.3) on every path that creates or changes GDAP: one test per row of
@@ -17,12 +26,6 @@ describe('partner account state gates', () => {
     client = new Client(host.url);
   });
   afterAll(() => host.close());
-
-  function expectOk<T>(result: CallResult<T>, status: number): CallResult<T> {
-    if (result.status !== status)
-      throw new Error(`expected ${status}, got ${result.status}: ${JSON.stringify(result.body)}`);
-    return result;
-  }
 
   async function setStates(tenantId: string, programStates: Record<string, string>): Promise<void> {
     expectOk(

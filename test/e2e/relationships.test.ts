@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { CallResult, Client, expectGraphError, relationshipsUrl, roles, startTestHost, TestHost } from './support';
+import {
+  CallResult,
+  Client,
+  expectGraphError,
+  expectOk,
+  relationshipsUrl,
+  roles,
+  startTestHost,
+  TestHost,
+} from './support';
 
 /**
  * GDAP relationship lifecycle and rules (SPEC §1–§3.1, §10, §11), over HTTP only, against the
@@ -47,13 +56,6 @@ describe('delegatedAdminRelationships', () => {
   const q = (options: Record<string, string>): string => `?${new URLSearchParams(options).toString()}`;
   const names = (result: CallResult<Collection>): string[] =>
     result.body.value.map((item) => String(item.displayName)).sort();
-
-  function expectOk<T>(result: CallResult<T>, status: number): CallResult<T> {
-    if (result.status !== status) {
-      throw new Error(`expected ${status}, got ${result.status}: ${JSON.stringify(result.body)}`);
-    }
-    return result;
-  }
 
   /** Follows @odata.nextLink to the end, returning every page. */
   async function allPages(token: string, query: string): Promise<Entity[][]> {

@@ -129,3 +129,11 @@ export function expectGraphError(result: CallResult, status: number, code: strin
   expect(error.message.length).toBeGreaterThan(0);
   expect(error.innerError['request-id']).toBe(result.headers.get('request-id'));
 }
+
+/** Returns the result if it has the expected status; otherwise fails with the body, which says why. */
+export function expectOk<T>(result: CallResult<T>, status: number): CallResult<T> {
+  if (result.status !== status) {
+    throw new Error(`expected ${status}, got ${result.status}: ${JSON.stringify(result.body)}`);
+  }
+  return result;
+}
