@@ -16,8 +16,8 @@ import { assignmentsPath, assignmentView, graphTypes, operationsPath } from '../
 import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
 import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../shared/http/principal';
-import { accepted, collection, entityBody, json, noContent } from '../shared/http/responses';
-import { absoluteUrl, nextLink, odataContext } from '../shared/http/urls';
+import { accepted, collectionPage, entityBody, json, noContent } from '../shared/http/responses';
+import { absoluteUrl, odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
 import { insertAssignment, replaceAssignment } from '../shared/store/assignments';
 import { pageInMemory, Stored } from '../shared/store/paging';
@@ -120,15 +120,11 @@ export async function listAssignmentsHandler(
   const relationship = await partnerRelationship(request.params.id, scope.principal, false);
   const all = await listChildren(childKinds.assignment, relationship.value, assignmentFromRow);
   const page = pageInMemory(all, query, assignmentCollection);
-  return collection(
-    odataContext(scope.baseUrl, assignmentsPath(relationship.value.id)),
-    page.items.map((item) =>
-      applySelect(
-        entityBody(assignmentView(item.value), { etag: item.etag, odataType: graphTypes.accessAssignment }),
-        query.select,
-      ),
+  return collectionPage(request, scope.baseUrl, assignmentsPath(relationship.value.id), page, (item) =>
+    applySelect(
+      entityBody(assignmentView(item.value), { etag: item.etag, odataType: graphTypes.accessAssignment }),
+      query.select,
     ),
-    { nextLink: nextLink(request.url, scope.baseUrl, page.skipToken), count: page.count },
   );
 }
 

@@ -4,8 +4,7 @@ import { forbidden } from '../shared/domain/errors';
 import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionQuery, CollectionSpec, parseCollectionQuery } from '../shared/http/odata';
 import { canReadPartnerResources, Principal } from '../shared/http/principal';
-import { collection } from '../shared/http/responses';
-import { nextLink, odataContext } from '../shared/http/urls';
+import { collectionPage } from '../shared/http/responses';
 import { registerHttp } from '../shared/registrations';
 import { listAuditEntries } from '../shared/store/events';
 
@@ -136,10 +135,8 @@ export async function listAuditHandler(request: HttpRequest, scope: Authenticate
     return exportCsv(scope.principal.tenantId, query);
   }
   const page = await listAuditEntries(scope.principal.tenantId, query, auditCollection);
-  return collection(
-    odataContext(scope.baseUrl, auditPath),
-    page.items.map((item) => applySelect(auditView(item.value), query.select)),
-    { nextLink: nextLink(request.url, scope.baseUrl, page.skipToken), count: page.count },
+  return collectionPage(request, scope.baseUrl, auditPath, page, (item) =>
+    applySelect(auditView(item.value), query.select),
   );
 }
 

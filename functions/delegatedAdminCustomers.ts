@@ -7,8 +7,8 @@ import { customersPath, customerView, graphTypes, serviceManagementDetailView } 
 import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
 import { canReadPartnerResources, Principal } from '../shared/http/principal';
-import { collection, entityBody, json } from '../shared/http/responses';
-import { nextLink, odataContext } from '../shared/http/urls';
+import { collectionPage, entityBody, json } from '../shared/http/responses';
+import { odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
 import { Keyed, pageInMemory } from '../shared/store/paging';
 import { activeRelationshipsWith } from '../shared/store/relationships';
@@ -73,12 +73,8 @@ export async function listCustomersHandler(request: HttpRequest, scope: Authenti
     return customer ? [{ value: customer, etag: '', key: customer.tenantId }] : [];
   });
   const page = pageInMemory(customers, query, customerCollection);
-  return collection(
-    odataContext(scope.baseUrl, customersPath),
-    page.items.map((item) =>
-      applySelect(entityBody(customerView(item.value), { odataType: graphTypes.customer }), query.select),
-    ),
-    { nextLink: nextLink(request.url, scope.baseUrl, page.skipToken), count: page.count },
+  return collectionPage(request, scope.baseUrl, customersPath, page, (item) =>
+    applySelect(entityBody(customerView(item.value), { odataType: graphTypes.customer }), query.select),
   );
 }
 
@@ -103,17 +99,18 @@ export async function listServicesHandler(request: HttpRequest, scope: Authentic
     query,
     serviceCollection,
   );
-  return collection(
-    odataContext(scope.baseUrl, `${customersPath}/${customerTenantId}/serviceManagementDetails`),
-    page.items.map((item) =>
+  return collectionPage(
+    request,
+    scope.baseUrl,
+    `${customersPath}/${customerTenantId}/serviceManagementDetails`,
+    page,
+    (item) =>
       applySelect(
         entityBody(serviceManagementDetailView(item.value, customerTenantId), {
           odataType: graphTypes.serviceManagementDetail,
         }),
         query.select,
       ),
-    ),
-    { nextLink: nextLink(request.url, scope.baseUrl, page.skipToken), count: page.count },
   );
 }
 

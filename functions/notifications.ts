@@ -4,8 +4,7 @@ import { Notification } from '../shared/domain/events';
 import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionSpec, parseCollectionQuery } from '../shared/http/odata';
 import { canReadPartnerResources } from '../shared/http/principal';
-import { collection } from '../shared/http/responses';
-import { nextLink, odataContext } from '../shared/http/urls';
+import { collectionPage } from '../shared/http/responses';
 import { registerHttp } from '../shared/registrations';
 import { listNotifications } from '../shared/store/events';
 
@@ -47,10 +46,8 @@ export async function listNotificationsHandler(
   }
   const query = parseCollectionQuery(new URL(request.url).searchParams, notificationCollection);
   const page = await listNotifications(scope.principal.tenantId, query, notificationCollection);
-  return collection(
-    odataContext(scope.baseUrl, notificationsPath),
-    page.items.map((item) => applySelect(notificationView(item.value), query.select)),
-    { nextLink: nextLink(request.url, scope.baseUrl, page.skipToken), count: page.count },
+  return collectionPage(request, scope.baseUrl, notificationsPath, page, (item) =>
+    applySelect(notificationView(item.value), query.select),
   );
 }
 

@@ -4,8 +4,8 @@ import { Operation, operationStatuses, operationTypes } from '../shared/domain/o
 import { graphTypes, operationsPath, operationView } from '../shared/http/graphViews';
 import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
-import { collection, entityBody, json } from '../shared/http/responses';
-import { nextLink, odataContext } from '../shared/http/urls';
+import { collectionPage, entityBody, json } from '../shared/http/responses';
+import { odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
 import { pageInMemory } from '../shared/store/paging';
 import { findChild, listChildren } from '../shared/store/relationships';
@@ -34,15 +34,11 @@ export async function listOperationsHandler(
     query,
     operationCollection,
   );
-  return collection(
-    odataContext(scope.baseUrl, operationsPath(relationship.value.id)),
-    page.items.map((item) =>
-      applySelect(
-        entityBody(operationView(item.value), { etag: item.etag, odataType: graphTypes.operation }),
-        query.select,
-      ),
+  return collectionPage(request, scope.baseUrl, operationsPath(relationship.value.id), page, (item) =>
+    applySelect(
+      entityBody(operationView(item.value), { etag: item.etag, odataType: graphTypes.operation }),
+      query.select,
     ),
-    { nextLink: nextLink(request.url, scope.baseUrl, page.skipToken), count: page.count },
   );
 }
 

@@ -24,8 +24,8 @@ import {
   isGlobalAdministrator,
   Principal,
 } from '../shared/http/principal';
-import { accepted, collection, entityBody, json, noContent } from '../shared/http/responses';
-import { absoluteUrl, nextLink, odataContext } from '../shared/http/urls';
+import { accepted, collectionPage, entityBody, json, noContent } from '../shared/http/responses';
+import { absoluteUrl, odataContext } from '../shared/http/urls';
 import { tenantDisplayName } from '../shared/store/directory';
 import { assertPartnerMay } from '../shared/store/partners';
 import { Keyed, Page, pageInMemory, Stored } from '../shared/store/paging';
@@ -205,15 +205,11 @@ export async function listRelationshipsHandler(
     }));
     page = pageInMemory(merged, query, relationshipCollection);
   }
-  return collection(
-    odataContext(scope.baseUrl, relationshipsPath),
-    page.items.map((item) =>
-      applySelect(
-        entityBody(relationshipView(item.value), { etag: item.etag, odataType: graphTypes.relationship }),
-        query.select,
-      ),
+  return collectionPage(request, scope.baseUrl, relationshipsPath, page, (item) =>
+    applySelect(
+      entityBody(relationshipView(item.value), { etag: item.etag, odataType: graphTypes.relationship }),
+      query.select,
     ),
-    { nextLink: nextLink(request.url, scope.baseUrl, page.skipToken), count: page.count },
   );
 }
 

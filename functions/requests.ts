@@ -16,8 +16,8 @@ import { graphTypes, relationshipsPath, requestView } from '../shared/http/graph
 import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
 import { appRoles, hasAppRole, isGlobalAdministrator } from '../shared/http/principal';
-import { collection, entity, entityBody } from '../shared/http/responses';
-import { absoluteUrl, nextLink, odataContext } from '../shared/http/urls';
+import { collectionPage, entity, entityBody } from '../shared/http/responses';
+import { absoluteUrl, odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
 import { tenantDisplayName } from '../shared/store/directory';
 import { pageInMemory } from '../shared/store/paging';
@@ -91,12 +91,8 @@ export async function listRequestsHandler(request: HttpRequest, scope: Authentic
     query,
     requestCollection,
   );
-  return collection(
-    odataContext(scope.baseUrl, requestsPath(relationship.value.id)),
-    page.items.map((item) =>
-      applySelect(entityBody(requestView(item.value), { odataType: graphTypes.request }), query.select),
-    ),
-    { nextLink: nextLink(request.url, scope.baseUrl, page.skipToken), count: page.count },
+  return collectionPage(request, scope.baseUrl, requestsPath(relationship.value.id), page, (item) =>
+    applySelect(entityBody(requestView(item.value), { odataType: graphTypes.request }), query.select),
   );
 }
 

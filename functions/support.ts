@@ -46,9 +46,9 @@ import { assignmentView, graphTypes, relationshipView } from '../shared/http/gra
 import { AuthenticatedScope, graphRoute, RequestScope } from '../shared/http/handler';
 import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
 import { appRoles, hasAppRole, Principal } from '../shared/http/principal';
-import { collection, entityBody, json } from '../shared/http/responses';
+import { collection, collectionPage, entityBody, json } from '../shared/http/responses';
 import { toApiEtag } from '../shared/http/etag';
-import { absoluteUrl, nextLink, odataContext } from '../shared/http/urls';
+import { absoluteUrl, odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
 import { principalAccessTo } from '../shared/store/access';
 import { listAuditEntries, newestFirstKey } from '../shared/store/events';
@@ -398,12 +398,8 @@ export async function listSupportRequestsHandler(
     key: newestFirstKey(stored.value.createdDateTime, stored.value.id),
   }));
   const page = pageInMemory(items, query, supportRequestCollection);
-  return collection(
-    odataContext(scope.baseUrl, paths.requests),
-    page.items.map((item) =>
-      applySelect({ '@odata.type': odataTypes.request, ...supportRequestView(item.value) }, query.select),
-    ),
-    { nextLink: nextLink(request.url, scope.baseUrl, page.skipToken), count: page.count },
+  return collectionPage(request, scope.baseUrl, paths.requests, page, (item) =>
+    applySelect({ '@odata.type': odataTypes.request, ...supportRequestView(item.value) }, query.select),
   );
 }
 
@@ -580,12 +576,8 @@ export async function listAccessRequestsHandler(
     .filter((item) => listedAt(item.value.endedDateTime, scope.now))
     .map((item) => ({ ...item, key: newestFirstKey(item.value.createdDateTime, item.value.id) }));
   const page = pageInMemory(items, query, accessRequestCollection);
-  return collection(
-    odataContext(scope.baseUrl, paths.accessRequests),
-    page.items.map((item) =>
-      applySelect({ '@odata.type': odataTypes.accessRequest, ...accessRequestView(item.value) }, query.select),
-    ),
-    { nextLink: nextLink(request.url, scope.baseUrl, page.skipToken), count: page.count },
+  return collectionPage(request, scope.baseUrl, paths.accessRequests, page, (item) =>
+    applySelect({ '@odata.type': odataTypes.accessRequest, ...accessRequestView(item.value) }, query.select),
   );
 }
 
@@ -656,12 +648,8 @@ export async function listApprovalsHandler(request: HttpRequest, scope: Authenti
     .filter((item) => listedAt(item.value.endedDateTime, scope.now))
     .map((item) => ({ ...item, key: newestFirstKey(item.value.createdDateTime, item.value.id) }));
   const page = pageInMemory(items, query, approvalCollection);
-  return collection(
-    odataContext(scope.baseUrl, paths.accessApprovals),
-    page.items.map((item) =>
-      applySelect({ '@odata.type': odataTypes.approval, ...approvalView(item.value) }, query.select),
-    ),
-    { nextLink: nextLink(request.url, scope.baseUrl, page.skipToken), count: page.count },
+  return collectionPage(request, scope.baseUrl, paths.accessApprovals, page, (item) =>
+    applySelect({ '@odata.type': odataTypes.approval, ...approvalView(item.value) }, query.select),
   );
 }
 

@@ -1,4 +1,5 @@
-import { HttpResponseInit } from '@azure/functions';
+import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { nextLink, odataContext } from './urls';
 import { toApiEtag } from './etag';
 
 /** Graph's own JSON media type, parameters included, so Graph clients parse our bodies unchanged. */
@@ -45,6 +46,20 @@ export function collection(
   body.value = values;
   if (extras.nextLink) body['@odata.nextLink'] = extras.nextLink;
   return json(200, body);
+}
+
+/** One page of a Graph collection: the rendered items with @odata.context, @odata.count and @odata.nextLink. */
+export function collectionPage<T>(
+  request: HttpRequest,
+  baseUrl: string,
+  entitySetPath: string,
+  page: { items: readonly { value: T; etag: string }[]; skipToken?: string; count?: number },
+  render: (item: { value: T; etag: string }) => object,
+): HttpResponseInit {
+  return collection(odataContext(baseUrl, entitySetPath), page.items.map(render), {
+    nextLink: nextLink(request.url, baseUrl, page.skipToken),
+    count: page.count,
+  });
 }
 
 export function noContent(): HttpResponseInit {
