@@ -169,7 +169,7 @@ export async function insertRelationship(
   cause: ChangeCause,
 ): Promise<Stored<Relationship>> {
   await ensureTables();
-  if (relationship.customer) await addCustomerPointer(relationship);
+  if (visibleToCustomer(undefined, relationship)) await addCustomerPointer(relationship);
   // A relationship may be born active (default GDAP of a new customer): its end date is due too.
   await addDueEntries(dueEntriesFor(undefined, relationship));
   const events = eventsFor(undefined, relationship, cause);
@@ -222,7 +222,7 @@ export async function replaceRelationship(
 ): Promise<Stored<Relationship>> {
   await ensureTables();
   const partitionKey = next.partnerTenantId;
-  if (next.customer && next.customer.tenantId !== previous.customer?.tenantId) await addCustomerPointer(next);
+  if (visibleToCustomer(previous, next)) await addCustomerPointer(next);
   await addDueEntries(dueEntriesFor(previous, next));
   const events = eventsFor(previous, next, cause);
   const assignments = await assignmentConsequences(previous, next, cause.at);
@@ -321,6 +321,15 @@ export async function listPartnerRelationships(
     fromRow: relationshipFromRow,
     skip: (row) => row.deleted === true,
   });
+}
+
+/**
+ * Whether a change makes the relationship appear in a customer's view (drafts never do), so the
+ * customer's pointer must be written first.
+ */
+function visibleToCustomer(previous: Relationship | undefined, next: Relationship): boolean {
+  if (!next.customer || next.status === 'created') return false;
+  return !previous || previous.status === 'created' || previous.customer?.tenantId !== next.customer.tenantId;
 }
 
 async function addCustomerPointer(relationship: Relationship): Promise<void> {
