@@ -174,7 +174,7 @@ export async function publishEvents(now: DateTime): Promise<JobReport> {
     due += rows.length;
     await forEachLimited(rows, parallelism, async (row) => {
       published += await publishStrandedEvents(row.partnerTenantId, row.eventIds);
-      await removeRecoveryEntry(row.rowKey);
+      await removeRecoveryEntry(row);
     });
     if (rows.length < batchSize) break;
   }

@@ -3,11 +3,26 @@ import { DueEntry, RelationshipJobId } from '../domain/maintenance';
 import { ensureTables, isStatus, tableClient, tableNames } from './tables';
 
 /**
- * The due-date index (SPEC §4, §12): one partition per job, RowKey `{dueAt}|{relationshipId}[|{days}]`.
- * Timestamps have a fixed width, so "everything due by now" is one RowKey range and a job reads
- * only the entries that are due, however many relationships are stored.
+ * The due-date index (SPEC §4, §12): PartitionKey `{job}|{day due}`, RowKey
+ * `{dueAt}|{relationshipId}[|{days}]`. Timestamps have a fixed width, so "everything due by now"
+ * is the job's past days plus today's RowKeys up to now: a job reads only the entries that are
+ * due, however many are stored. Day partitions keep each partition small as the index grows.
  */
 const dueIndex = () => tableClient(tableNames.dueIndex);
+
+export function duePartition(job: string, dueAt: string): string {
+  return `${job}|${dueAt.slice(0, 10)}`;
+}
+
+/** Every entry of `job` due at or before `now`, oldest first. */
+export function dueFilter(job: string, now: string): string {
+  const today = duePartition(job, now);
+  // '~' sorts after every character of an id, so the bound includes all entries due at `now`.
+  const upTo = `${now}|~`;
+  const pastDays = odata`PartitionKey ge ${`${job}|`} and PartitionKey lt ${today}`;
+  const todaySoFar = odata`PartitionKey eq ${today} and RowKey le ${upTo}`;
+  return `(${pastDays}) or (${todaySoFar})`;
+}
 
 function rowKeyOf(entry: DueEntry): string {
   return [entry.dueAt, entry.relationshipId, ...(entry.days === undefined ? [] : [String(entry.days)])].join('|');
@@ -15,6 +30,7 @@ function rowKeyOf(entry: DueEntry): string {
 
 export interface DueRow {
   entry: DueEntry;
+  partitionKey: string;
   rowKey: string;
 }
 
@@ -22,13 +38,14 @@ export interface DueRow {
 export async function addDueEntries(entries: readonly DueEntry[]): Promise<void> {
   if (entries.length === 0) return;
   await ensureTables();
-  const byJob = new Map<string, TransactionAction[]>();
+  const byPartition = new Map<string, TransactionAction[]>();
   for (const entry of entries) {
-    const actions = byJob.get(entry.job) ?? [];
+    const partitionKey = duePartition(entry.job, entry.dueAt);
+    const actions = byPartition.get(partitionKey) ?? [];
     actions.push([
       'upsert',
       {
-        partitionKey: entry.job,
+        partitionKey,
         rowKey: rowKeyOf(entry),
         relationshipId: entry.relationshipId,
         dueAt: entry.dueAt,
@@ -36,25 +53,24 @@ export async function addDueEntries(entries: readonly DueEntry[]): Promise<void>
       },
       'Replace',
     ]);
-    byJob.set(entry.job, actions);
+    byPartition.set(partitionKey, actions);
   }
-  await Promise.all([...byJob.values()].map((actions) => dueIndex().submitTransaction(actions)));
+  await Promise.all([...byPartition.values()].map((actions) => dueIndex().submitTransaction(actions)));
 }
 
 /** Entries of `job` due at or before `now` (a Graph timestamp), oldest first, at most `limit`. */
 export async function dueEntries(job: RelationshipJobId, now: string, limit: number): Promise<DueRow[]> {
   await ensureTables();
-  // '~' sorts after every character of a relationship id, so the bound includes all entries due at `now`.
-  const upTo = `${now}|~`;
   const rows = dueIndex()
     .listEntities<{ relationshipId: string; dueAt: string; days?: number }>({
-      queryOptions: { filter: odata`PartitionKey eq ${job} and RowKey le ${upTo}` },
+      queryOptions: { filter: dueFilter(job, now) },
     })
     .byPage({ maxPageSize: Math.min(limit, 1000) });
   const due: DueRow[] = [];
   for await (const page of rows) {
     for (const row of page) {
       due.push({
+        partitionKey: String(row.partitionKey),
         rowKey: String(row.rowKey),
         entry: { job, dueAt: row.dueAt, relationshipId: row.relationshipId, days: row.days },
       });
@@ -67,7 +83,7 @@ export async function dueEntries(job: RelationshipJobId, now: string, limit: num
 /** Removed only once the state change it called for is stored (or found unnecessary). */
 export async function removeDueEntry(row: DueRow): Promise<void> {
   try {
-    await dueIndex().deleteEntity(row.entry.job, row.rowKey);
+    await dueIndex().deleteEntity(row.partitionKey, row.rowKey);
   } catch (error) {
     if (!isStatus(error, 404)) throw error;
   }

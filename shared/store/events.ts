@@ -1,8 +1,9 @@
-import { odata, TransactionAction } from '@azure/data-tables';
+import { TransactionAction } from '@azure/data-tables';
 import { AuditEntry, DomainEvents, Notification } from '../domain/events';
 import { fromGraphDateTime, toGraphDateTime } from '../domain/time';
 import { CollectionQuery, CollectionSpec } from '../http/odata';
 import { Page, queryPartition } from './paging';
+import { duePartition, dueFilter } from './dueIndex';
 import { ensureTables, isStatus, tableClient, tableNames } from './tables';
 
 /**
@@ -143,7 +144,7 @@ export async function prepareEvents(
   const dueAt = toGraphDateTime(fromGraphDateTime(at).plus({ minutes: recoveryDelayMinutes }));
   await tableClient(tableNames.dueIndex).upsertEntity(
     {
-      partitionKey: eventRecoveryJob,
+      partitionKey: duePartition(eventRecoveryJob, dueAt),
       rowKey: `${dueAt}|${partnerTenantId}|${ids[0]}`,
       partnerTenantId,
       eventIds: JSON.stringify(ids),
@@ -154,6 +155,7 @@ export async function prepareEvents(
 }
 
 export interface RecoveryEntry {
+  partitionKey: string;
   rowKey: string;
   partnerTenantId: string;
   eventIds: string[];
@@ -162,16 +164,16 @@ export interface RecoveryEntry {
 /** Recovery entries due by `now`, oldest first: one RowKey range, like every due-date query. */
 export async function dueRecoveryEntries(now: string, limit: number): Promise<RecoveryEntry[]> {
   await ensureTables();
-  const upTo = `${now}|~`;
   const pages = tableClient(tableNames.dueIndex)
     .listEntities<{ partnerTenantId: string; eventIds: string }>({
-      queryOptions: { filter: odata`PartitionKey eq ${eventRecoveryJob} and RowKey le ${upTo}` },
+      queryOptions: { filter: dueFilter(eventRecoveryJob, now) },
     })
     .byPage({ maxPageSize: Math.min(limit, 1000) });
   const entries: RecoveryEntry[] = [];
   for await (const page of pages) {
     for (const row of page) {
       entries.push({
+        partitionKey: String(row.partitionKey),
         rowKey: String(row.rowKey),
         partnerTenantId: row.partnerTenantId,
         eventIds: JSON.parse(row.eventIds),
@@ -182,9 +184,9 @@ export async function dueRecoveryEntries(now: string, limit: number): Promise<Re
   return entries;
 }
 
-export async function removeRecoveryEntry(rowKey: string): Promise<void> {
+export async function removeRecoveryEntry(entry: RecoveryEntry): Promise<void> {
   try {
-    await tableClient(tableNames.dueIndex).deleteEntity(eventRecoveryJob, rowKey);
+    await tableClient(tableNames.dueIndex).deleteEntity(entry.partitionKey, entry.rowKey);
   } catch (error) {
     if (!isStatus(error, 404)) throw error;
   }
