@@ -1,4 +1,4 @@
-import { HttpMethod, HttpRequest, HttpResponse, InvocationContext, Timer } from '@azure/functions';
+import { HttpMethod, HttpRequest, HttpResponse, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
 import { Cron } from 'croner';
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
@@ -115,12 +115,53 @@ async function dispatch(routes: CompiledRoute[], message: IncomingMessage, respo
     body: body.length ? { bytes: body } : undefined,
   });
   const context = new InvocationContext({ invocationId: randomUUID(), functionName: chosen.route.registration.name });
-  const result = new HttpResponse(await chosen.route.registration.handler(request, context));
+  const returned = await chosen.route.registration.handler(request, context);
+  if (writePlainResponse(returned, response)) return;
+  const result = new HttpResponse(returned);
   const headers: Record<string, string> = {};
   result.headers.forEach((value, name) => (headers[name] = value));
   const payload = Buffer.from(await result.arrayBuffer());
   response.writeHead(result.status ?? 200, headers);
   response.end(payload);
+}
+
+/** Statuses whose responses never carry a body (the Fetch API's null body statuses). */
+const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * Writes the common case, an `HttpResponseInit` with a string body (or none) and a plain header
+ * object, straight to node:http with what `HttpResponse` would send: lower-case header names,
+ * values trimmed, same-name headers joined, `text/plain;charset=UTF-8` for an untyped string
+ * body, no body on a null-body status, plus a Content-Length rather than chunked framing. That
+ * skips building a fetch `Response` and reading it back, which cost about a fifth of the host's
+ * CPU time for a GET by id. Anything else (an `HttpResponse`, `jsonBody`, cookies, streams,
+ * buffers, a `Headers` object) returns false and takes the general path.
+ */
+function writePlainResponse(returned: HttpResponseInit | HttpResponse, response: ServerResponse): boolean {
+  if (returned instanceof HttpResponse) return false;
+  const init: HttpResponseInit = returned ?? {};
+  if (init.jsonBody !== undefined || init.cookies?.length || init.enableContentNegotiation) return false;
+  if (init.body !== undefined && init.body !== null && typeof init.body !== 'string') return false;
+  const given = init.headers;
+  if (given !== undefined && (typeof given !== 'object' || Object.getPrototypeOf(given) !== Object.prototype)) {
+    return false;
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries((given ?? {}) as Record<string, string>)) {
+    const key = name.toLowerCase();
+    const text = String(value).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+    headers[key] = key in headers ? `${headers[key]}, ${text}` : text;
+  }
+  const status = init.status ?? 200;
+  const body = nullBodyStatuses.has(status) ? undefined : (init.body ?? undefined);
+  if (typeof body === 'string') {
+    headers['content-type'] ??= 'text/plain;charset=UTF-8';
+    // The whole body is known: a Content-Length instead of chunked framing.
+    headers['content-length'] ??= String(Buffer.byteLength(body));
+  }
+  response.writeHead(status, headers);
+  response.end(body);
+  return true;
 }
 
 export interface LocalHost {
