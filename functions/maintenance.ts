@@ -33,7 +33,7 @@ import { deleteRelationship, findRelationship, replaceRelationship } from '../sh
  */
 
 /** Entries fetched per index query; a run continues until nothing due is left. */
-const batchSize = 500;
+const batchSize = 1000;
 /** Relationships handled at once within a batch. */
 const parallelism = 16;
 /** A relationship changed under us is decided again on fresh state, a few times at most. */
