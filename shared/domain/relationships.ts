@@ -10,7 +10,7 @@ import { forbidden, invalid, notFound } from './errors';
 import { isGuid } from './ids';
 import { globalAdministratorRoleId, isBuiltInRole } from './roles';
 import { parseBody } from './schema';
-import { fromGraphDateTime, toGraphDateTime } from './time';
+import { toGraphDateTime } from './time';
 
 export const relationshipStatuses = [
   'created',
@@ -138,10 +138,6 @@ function assertAutoExtendAllowed(roleIds: readonly string[], autoExtend: AutoExt
       `A relationship that includes the Global Administrator role cannot be auto-extended: set 'autoExtendDuration' to PT0S or remove the Global Administrator role.`,
     );
   }
-}
-
-export function isNameEqual(a: string, b: string): boolean {
-  return normalizeName(a) === normalizeName(b);
 }
 
 /** Names are unique per partner compared case-insensitively. */
@@ -374,8 +370,4 @@ export function newRequest(
     createdDateTime: timestamp,
     lastModifiedDateTime: timestamp,
   };
-}
-
-export function endsAt(relationship: Relationship): DateTime | undefined {
-  return relationship.endDateTime ? fromGraphDateTime(relationship.endDateTime) : undefined;
 }

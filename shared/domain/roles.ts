@@ -41,10 +41,6 @@ export function rolesGrantPermission(roleIds: Iterable<string>, permission: stri
   return false;
 }
 
-export function allRoles(): RoleDefinition[] {
-  return [...rolesById.values()];
-}
-
 /** The admin centers a set of roles lets a partner manage, in catalog order. */
 export function servicesManagedBy(roleIds: Iterable<string>): ManagedService[] {
   const ids = new Set<string>();
