@@ -100,7 +100,7 @@ async function runScenario(stored: number, due: number): Promise<void> {
     }
     rows.push(partition);
   }
-  const client = tableClient(tableNames.relationships);
+  const client = tableClient(tableNames.tenants);
   await inBatches(rows.flat(), 100, 8, (batch) =>
     client.submitTransaction(batch.map((row): TransactionAction => ['upsert', row, 'Replace'])),
   );

@@ -4,7 +4,7 @@ import { conflict } from '../domain/errors';
 import { assignmentEventsOf, ChangeCause } from '../domain/events';
 import { Operation } from '../domain/operations';
 import { Relationship } from '../domain/relationships';
-import { prepareEvents, publishEvents } from './events';
+import { prepareEvents } from './events';
 import { Stored } from './paging';
 import { submitChildren } from './relationships';
 import { assignmentToRow, groupReservation, operationToRow } from './rows';
@@ -20,13 +20,17 @@ export async function insertAssignment(
   cause: ChangeCause,
 ): Promise<Stored<AccessAssignment>> {
   const partitionKey = relationship.partnerTenantId;
-  const events = assignmentEventsOf(relationship, undefined, assignment, cause);
+  const events = await prepareEvents(
+    partitionKey,
+    assignmentEventsOf(relationship, undefined, assignment, cause),
+    cause.at,
+  );
   let etag: string | undefined;
   try {
     const response = await submitChildren([
       ['create', assignmentToRow(partitionKey, assignment)],
       ['create', groupReservation(partitionKey, assignment)],
-      ...(await prepareEvents(partitionKey, events, cause.at)),
+      ...events.actions,
     ]);
     etag = response.subResponses[0]?.etag;
   } catch (error) {
@@ -37,7 +41,7 @@ export async function insertAssignment(
     }
     throw error;
   }
-  await publishEvents(partitionKey, events);
+  await events.publish();
   if (!etag) throw new Error('The transaction response carries no ETag for the assignment row');
   return { value: assignment, etag };
 }
@@ -52,15 +56,15 @@ export async function replaceAssignment(
   operation?: Operation,
 ): Promise<Stored<AccessAssignment>> {
   const partitionKey = relationship.partnerTenantId;
-  const events = assignmentEventsOf(relationship, previous, next, cause);
+  const events = await prepareEvents(partitionKey, assignmentEventsOf(relationship, previous, next, cause), cause.at);
   const actions: TransactionAction[] = [
     ['update', assignmentToRow(partitionKey, next), 'Replace', { etag }],
-    ...(await prepareEvents(partitionKey, events, cause.at)),
+    ...events.actions,
   ];
   if (next.status === 'deleted') actions.push(['delete', groupReservation(partitionKey, next)]);
   if (operation) actions.push(['create', operationToRow(partitionKey, operation)]);
   const response = await conditionalWrite(submitChildren(actions));
-  await publishEvents(partitionKey, events);
+  await events.publish();
   const updatedEtag = response.subResponses[0]?.etag;
   if (!updatedEtag) throw new Error('The transaction response carries no ETag for the assignment row');
   return { value: next, etag: updatedEtag };

@@ -1,5 +1,6 @@
 import { odata, TransactionAction } from '@azure/data-tables';
 import { DueEntry, RelationshipJobId } from '../domain/maintenance';
+import { Entity } from './rows';
 import { ensureTables, isStatus, tableClient, tableNames } from './tables';
 
 /**
@@ -38,24 +39,27 @@ export interface DueRow {
 export async function addDueEntries(entries: readonly DueEntry[]): Promise<void> {
   if (entries.length === 0) return;
   await ensureTables();
-  const byPartition = new Map<string, TransactionAction[]>();
+  const byPartition = new Map<string, Entity[]>();
   for (const entry of entries) {
     const partitionKey = duePartition(entry.job, entry.dueAt);
-    const actions = byPartition.get(partitionKey) ?? [];
-    actions.push([
-      'upsert',
-      {
-        partitionKey,
-        rowKey: rowKeyOf(entry),
-        relationshipId: entry.relationshipId,
-        dueAt: entry.dueAt,
-        days: entry.days,
-      },
-      'Replace',
-    ]);
-    byPartition.set(partitionKey, actions);
+    const rows = byPartition.get(partitionKey) ?? [];
+    rows.push({
+      partitionKey,
+      rowKey: rowKeyOf(entry),
+      relationshipId: entry.relationshipId,
+      dueAt: entry.dueAt,
+      days: entry.days,
+    });
+    byPartition.set(partitionKey, rows);
   }
-  await Promise.all([...byPartition.values()].map((actions) => dueIndex().submitTransaction(actions)));
+  // A lone row is a plain upsert: a one-action transaction costs the storage more for the same result.
+  await Promise.all(
+    [...byPartition.values()].map((rows) =>
+      rows.length === 1
+        ? dueIndex().upsertEntity(rows[0], 'Replace')
+        : dueIndex().submitTransaction(rows.map((row): TransactionAction => ['upsert', row, 'Replace'])),
+    ),
+  );
 }
 
 /** Entries of `job` due at or before `now` (a Graph timestamp), oldest first, at most `limit`. */

@@ -4,15 +4,22 @@ import { fromGraphDateTime, toGraphDateTime } from '../domain/time';
 import { CollectionQuery, CollectionSpec } from '../http/odata';
 import { Page, queryPartition } from './paging';
 import { duePartition, dueFilter } from './dueIndex';
+import { Entity } from './rows';
 import { ensureTables, isStatus, tableClient, tableNames } from './tables';
 
 /**
- * Audit entries and notifications reach their tables through the partner's partition of the
- * Relationships table: they are written as `evt|{id}` rows in the same transaction as the state
- * change that caused them (so neither exists without the other), then copied to the per-tenant
- * tables under ids derived from the event (so copying twice is harmless) and removed.
+ * Audit entries and notifications live in their tenant's partition of the Tenants table, as
+ * `aud|{newest first}` and `ntf|{newest first}` rows. An event for the tenant whose partition a
+ * change is written in (the partner, for relationship changes) is stored in that change's own
+ * transaction: neither exists without the other, at no extra storage call. An event for another
+ * tenant (the customer) cannot join that transaction; it is stored beside the change as an
+ * `evt|{id}` outbox row, then copied to its tenant under an id derived from the event (so copying
+ * twice is harmless) and the outbox row removed.
  */
 export const pendingEventPrefix = 'evt|';
+const auditPrefix = 'aud|';
+const notificationPrefix = 'ntf|';
+const sentPrefix = 'sent|';
 
 type PendingEvent = { type: 'audit'; value: AuditEntry } | { type: 'notification'; value: Notification };
 
@@ -23,13 +30,8 @@ function pending(events: DomainEvents): PendingEvent[] {
   ];
 }
 
-/** Transaction actions that store the events beside the change (same partition). */
-export function pendingEventActions(partnerTenantId: string, events: DomainEvents): TransactionAction[] {
-  return pending(events).map((event) => [
-    'upsert',
-    { partitionKey: partnerTenantId, rowKey: `${pendingEventPrefix}${event.value.id}`, event: JSON.stringify(event) },
-    'Replace',
-  ]);
+function eventRow(event: PendingEvent): Entity {
+  return event.type === 'audit' ? auditRow(event.value) : notificationRow(event.value);
 }
 
 /** Newest first: RowKeys count down from the far future. */
@@ -38,10 +40,10 @@ export function newestFirstKey(timestamp: string, id: string): string {
   return `${String(inverted).padStart(16, '0')}|${id}`;
 }
 
-function auditRow(entry: AuditEntry): { partitionKey: string; rowKey: string } & Record<string, unknown> {
+function auditRow(entry: AuditEntry): Entity {
   return {
     partitionKey: entry.tenantId,
-    rowKey: newestFirstKey(entry.activityDateTime, entry.id),
+    rowKey: auditPrefix + newestFirstKey(entry.activityDateTime, entry.id),
     id: entry.id,
     activityDateTime: entry.activityDateTime,
     activityDisplayName: entry.activityDisplayName,
@@ -69,12 +71,10 @@ export function auditFromRow(row: Record<string, unknown>): AuditEntry {
   };
 }
 
-function notificationRow(
-  notification: Notification,
-): { partitionKey: string; rowKey: string } & Record<string, unknown> {
+function notificationRow(notification: Notification): Entity {
   return {
     partitionKey: notification.tenantId,
-    rowKey: newestFirstKey(notification.createdDateTime, notification.id),
+    rowKey: notificationPrefix + newestFirstKey(notification.createdDateTime, notification.id),
     id: notification.id,
     createdDateTime: notification.createdDateTime,
     kind: notification.kind,
@@ -96,62 +96,87 @@ export function notificationFromRow(row: Record<string, unknown>): Notification 
   };
 }
 
+const tenants = () => tableClient(tableNames.tenants);
+
 async function deliver(event: PendingEvent): Promise<void> {
-  if (event.type === 'audit') {
-    await tableClient(tableNames.auditLogs).upsertEntity(auditRow(event.value), 'Replace');
-  } else {
-    await tableClient(tableNames.notifications).upsertEntity(notificationRow(event.value), 'Replace');
-  }
+  await tenants().upsertEntity(eventRow(event), 'Replace');
 }
 
-/** Copies events to their tenants' tables, then drops the pending rows. */
-export async function publishEvents(partnerTenantId: string, events: DomainEvents): Promise<void> {
-  const all = pending(events);
-  if (all.length === 0) return;
-  await ensureTables();
-  await Promise.all(all.map(deliver));
-  const cleanup: TransactionAction[] = all.map((event) => [
-    'delete',
-    { partitionKey: partnerTenantId, rowKey: `${pendingEventPrefix}${event.value.id}` },
-  ]);
-  try {
-    await tableClient(tableNames.relationships).submitTransaction(cleanup);
-  } catch (error) {
-    // Another publisher got there first.
-    if (!isStatus(error, 404)) throw error;
-  }
-}
+const outboxKey = (event: PendingEvent): string => `${pendingEventPrefix}${event.value.id}`;
+
+const ignoreStatus =
+  (status: number) =>
+  (error: unknown): void => {
+    if (!isStatus(error, status)) throw error;
+  };
 
 /** DueIndex partition of recovery entries: where to look for events a crash may have stranded. */
 export const eventRecoveryJob = 'publishEvents';
 /** A change publishes its own events at once; only events still pending after this were stranded. */
 const recoveryDelayMinutes = 2;
 
-/**
- * The events of a change, ready to go in its transaction. A recovery entry naming them is
- * written first (due a little later), so a crash between the change and the publication is
- * repaired by the publishEvents job with point reads, never by scanning.
- */
-export async function prepareEvents(
-  partnerTenantId: string,
-  events: DomainEvents,
-  at: string,
-): Promise<TransactionAction[]> {
-  const actions = pendingEventActions(partnerTenantId, events);
-  if (actions.length === 0) return actions;
-  await ensureTables();
-  const ids = pending(events).map((event) => event.value.id);
+interface RecoveryKey {
+  partitionKey: string;
+  rowKey: string;
+}
+
+function recoveryKey(partitionKey: string, outbox: readonly PendingEvent[], at: string): RecoveryKey {
   const dueAt = toGraphDateTime(fromGraphDateTime(at).plus({ minutes: recoveryDelayMinutes }));
+  return {
+    partitionKey: duePartition(eventRecoveryJob, dueAt),
+    rowKey: `${dueAt}|${partitionKey}|${outbox[0].value.id}`,
+  };
+}
+
+/** Copies outbox events to their tenants, then drops the outbox rows and (when known) their recovery entry. */
+async function publishOutbox(
+  partitionKey: string,
+  outbox: readonly PendingEvent[],
+  recovery?: RecoveryKey,
+): Promise<void> {
+  if (outbox.length === 0) return;
+  await ensureTables();
+  await Promise.all(outbox.map(deliver));
+  const cleanup: TransactionAction[] = outbox.map((event) => ['delete', { partitionKey, rowKey: outboxKey(event) }]);
+  // A 404 means another publisher got there first.
+  await Promise.all([
+    tenants().submitTransaction(cleanup).catch(ignoreStatus(404)),
+    recovery &&
+      tableClient(tableNames.dueIndex).deleteEntity(recovery.partitionKey, recovery.rowKey).catch(ignoreStatus(404)),
+  ]);
+}
+
+/** The events of one change, ready for its transaction in one tenant's partition. */
+export interface PreparedEvents {
+  /** To add to the change's transaction: the partition tenant's own events, and outbox rows. */
+  actions: TransactionAction[];
+  /** Once the transaction is stored: copies the outbox events to their tenants. */
+  publish(): Promise<void>;
+}
+
+/**
+ * Prepares a change's events for its transaction in `partitionKey`. When some are for other
+ * tenants, a recovery entry naming them is written first (due a little later), so a crash between
+ * the change and their publication is repaired by the publishEvents job with point reads, never
+ * by scanning.
+ */
+export async function prepareEvents(partitionKey: string, events: DomainEvents, at: string): Promise<PreparedEvents> {
+  const all = pending(events);
+  const own = all.filter((event) => event.value.tenantId === partitionKey);
+  const outbox = all.filter((event) => event.value.tenantId !== partitionKey);
+  const actions: TransactionAction[] = own.map((event) => ['upsert', eventRow(event), 'Replace']);
+  if (outbox.length === 0) return { actions, publish: async () => undefined };
+
+  await ensureTables();
+  const recovery = recoveryKey(partitionKey, outbox, at);
   await tableClient(tableNames.dueIndex).upsertEntity(
-    {
-      partitionKey: duePartition(eventRecoveryJob, dueAt),
-      rowKey: `${dueAt}|${partnerTenantId}|${ids[0]}`,
-      partnerTenantId,
-      eventIds: JSON.stringify(ids),
-    },
+    { ...recovery, partnerTenantId: partitionKey, eventIds: JSON.stringify(outbox.map((event) => event.value.id)) },
     'Replace',
   );
-  return actions;
+  for (const event of outbox) {
+    actions.push(['upsert', { partitionKey, rowKey: outboxKey(event), event: JSON.stringify(event) }, 'Replace']);
+  }
+  return { actions, publish: () => publishOutbox(partitionKey, outbox, recovery) };
 }
 
 export interface RecoveryEntry {
@@ -185,23 +210,16 @@ export async function dueRecoveryEntries(now: string, limit: number): Promise<Re
 }
 
 export async function removeRecoveryEntry(entry: RecoveryEntry): Promise<void> {
-  try {
-    await tableClient(tableNames.dueIndex).deleteEntity(entry.partitionKey, entry.rowKey);
-  } catch (error) {
-    if (!isStatus(error, 404)) throw error;
-  }
+  await tableClient(tableNames.dueIndex).deleteEntity(entry.partitionKey, entry.rowKey).catch(ignoreStatus(404));
 }
 
-/** Publishes whichever of these events are still pending (a recovery entry's work); returns how many. */
+/** Publishes whichever of these events are still in the outbox (a recovery entry's work); returns how many. */
 export async function publishStrandedEvents(partnerTenantId: string, eventIds: readonly string[]): Promise<number> {
   await ensureTables();
   const found = await Promise.all(
     eventIds.map(async (id) => {
       try {
-        const row = await tableClient(tableNames.relationships).getEntity<{ event: string }>(
-          partnerTenantId,
-          `${pendingEventPrefix}${id}`,
-        );
+        const row = await tenants().getEntity<{ event: string }>(partnerTenantId, `${pendingEventPrefix}${id}`);
         return JSON.parse(row.event) as PendingEvent;
       } catch (error) {
         if (isStatus(error, 404)) return undefined;
@@ -209,17 +227,13 @@ export async function publishStrandedEvents(partnerTenantId: string, eventIds: r
       }
     }),
   );
-  const events: DomainEvents = { audits: [], notifications: [] };
-  for (const event of found) {
-    if (event?.type === 'audit') events.audits.push(event.value);
-    if (event?.type === 'notification') events.notifications.push(event.value);
-  }
-  await publishEvents(partnerTenantId, events);
-  return events.audits.length + events.notifications.length;
+  const stranded = found.filter((event): event is PendingEvent => event !== undefined);
+  await publishOutbox(partnerTenantId, stranded);
+  return stranded.length;
 }
 
 /**
- * Writes audit entries straight to their tenants' logs, for changes outside the Relationships
+ * Writes audit entries straight to their tenants' logs, for changes stored outside the Tenants
  * table. Ids derived from the change make a repeat harmless.
  */
 export async function writeAuditEntries(entries: readonly AuditEntry[]): Promise<void> {
@@ -227,11 +241,18 @@ export async function writeAuditEntries(entries: readonly AuditEntry[]): Promise
   await Promise.all(entries.map((value) => deliver({ type: 'audit', value })));
 }
 
-/** Delivers a notification at most once: the first writer of its id wins. */
+/**
+ * Delivers a notification at most once, whenever it is sent: a `sent|{id}` marker is created in
+ * the same transaction, so the first writer of its id wins.
+ */
 export async function deliverOnce(notification: Notification): Promise<boolean> {
   await ensureTables();
+  const marker = { partitionKey: notification.tenantId, rowKey: `${sentPrefix}${notification.id}` };
   try {
-    await tableClient(tableNames.notifications).createEntity(notificationRow(notification));
+    await tenants().submitTransaction([
+      ['create', marker],
+      ['create', notificationRow(notification)],
+    ]);
     return true;
   } catch (error) {
     if (isStatus(error, 409)) return false;
@@ -247,9 +268,9 @@ export async function listAuditEntries(
 ): Promise<Page<AuditEntry>> {
   await ensureTables();
   return queryPartition({
-    client: tableClient(tableNames.auditLogs),
+    client: tenants(),
     partitionKey: tenantId,
-    rowKeyPrefix: '',
+    rowKeyPrefix: auditPrefix,
     query,
     spec,
     fromRow: auditFromRow,
@@ -264,9 +285,9 @@ export async function listNotifications(
 ): Promise<Page<Notification>> {
   await ensureTables();
   return queryPartition({
-    client: tableClient(tableNames.notifications),
+    client: tenants(),
     partitionKey: tenantId,
-    rowKeyPrefix: '',
+    rowKeyPrefix: notificationPrefix,
     query,
     spec,
     fromRow: notificationFromRow,

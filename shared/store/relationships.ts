@@ -8,7 +8,7 @@ import { Operation } from '../domain/operations';
 import { normalizeName, Relationship, RelationshipRequest } from '../domain/relationships';
 import { CollectionQuery, CollectionSpec } from '../http/odata';
 import { addDueEntries } from './dueIndex';
-import { prepareEvents, publishEvents } from './events';
+import { prepareEvents } from './events';
 import { Keyed, Page, pageInMemory, queryPartition, Stored } from './paging';
 import {
   assignmentFromRow,
@@ -39,7 +39,7 @@ import { conditionalWrite, ensureTables, isStatus, tableClient, tableNames } fro
  */
 export { relationshipFromRow, relationshipToRow };
 
-const relationships = () => tableClient(tableNames.relationships);
+const relationships = () => tableClient(tableNames.tenants);
 const customerPointers = () => tableClient(tableNames.customerRelationships);
 
 /** Assignment changes carried in the relationship's own transaction (Table Storage allows 100 actions). */
@@ -172,12 +172,12 @@ export async function insertRelationship(
   if (visibleToCustomer(undefined, relationship)) await addCustomerPointer(relationship);
   // A relationship may be born active (default GDAP of a new customer): its end date is due too.
   await addDueEntries(dueEntriesFor(undefined, relationship));
-  const events = eventsFor(undefined, relationship, cause);
+  const events = await prepareEvents(relationship.partnerTenantId, eventsFor(undefined, relationship, cause), cause.at);
   const response = await reserveNameWith(relationship, [
     ['create', relationshipToRow(relationship)],
-    ...(await prepareEvents(relationship.partnerTenantId, events, cause.at)),
+    ...events.actions,
   ]);
-  await publishEvents(relationship.partnerTenantId, events);
+  await events.publish();
   return { value: relationship, etag: etagAt(response, 1) };
 }
 
@@ -224,11 +224,11 @@ export async function replaceRelationship(
   const partitionKey = next.partnerTenantId;
   if (visibleToCustomer(previous, next)) await addCustomerPointer(next);
   await addDueEntries(dueEntriesFor(previous, next));
-  const events = eventsFor(previous, next, cause);
   const assignments = await assignmentConsequences(previous, next, cause.at);
+  const events = await prepareEvents(partitionKey, eventsFor(previous, next, cause), cause.at);
   const actions: TransactionAction[] = [
     ['update', relationshipToRow(next), 'Replace', { etag }],
-    ...(await prepareEvents(partitionKey, events, cause.at)),
+    ...events.actions,
     ...assignmentActions(partitionKey, assignments.slice(0, assignmentsPerTransaction)),
   ];
   if (extras.request) actions.push(['create', requestToRow(partitionKey, extras.request)]);
@@ -248,7 +248,7 @@ export async function replaceRelationship(
         if (!isStatus(error, 412) && !isStatus(error, 404)) throw error;
       });
   }
-  await publishEvents(partitionKey, events);
+  await events.publish();
   return { value: next, etag: updatedEtag };
 }
 
@@ -259,15 +259,15 @@ export async function replaceRelationship(
 export async function deleteRelationship(relationship: Relationship, etag: string, cause: ChangeCause): Promise<void> {
   await ensureTables();
   const partitionKey = relationship.partnerTenantId;
-  const events = eventsFor(relationship, undefined, cause);
+  const events = await prepareEvents(partitionKey, eventsFor(relationship, undefined, cause), cause.at);
   await conditionalWrite(
     relationships().submitTransaction([
       ['update', { partitionKey, rowKey: relationshipKey(relationship.id), deleted: true }, 'Merge', { etag }],
       ['delete', { partitionKey, rowKey: nameKey(relationship.displayName) }],
-      ...(await prepareEvents(partitionKey, events, cause.at)),
+      ...events.actions,
     ]),
   );
-  await publishEvents(partitionKey, events);
+  await events.publish();
   await removeTombstone(relationship);
 }
 

@@ -5,16 +5,19 @@ import { normalizeName, Relationship, RelationshipRequest } from '../domain/rela
 import { encodeKey } from './tables';
 
 /**
- * Row layout of the Relationships table: one partition per partner tenant, so a relationship,
- * its name reservation, its children and the events of a change all fit one entity-group
- * transaction.
+ * Row layout of the Tenants table: one partition per tenant, so a relationship (in its partner's
+ * partition), its name reservation, its children and the partner's audit entries of a change all
+ * fit one entity-group transaction.
  *   rel|{id}                      the relationship
  *   name|{lower-case name}        reserves the display name (unique per partner, SPEC §2)
  *   req|{id}|{requestId}          a request (SPEC §3.1)
  *   asg|{id}|{assignmentId}       an access assignment (SPEC §3.2)
  *   grp|{id}|{groupId}            reserves a security group for one live assignment
  *   op|{id}|{operationId}         an operation (SPEC §3.3)
- *   evt|{eventId}                 audit entries and notifications of a change, until published
+ *   aud|{newest first}|{eventId}  the tenant's audit log (SPEC §9; events.ts)
+ *   ntf|{newest first}|{eventId}  the tenant's notifications
+ *   sent|{eventId}                a notification sent at most once (expiry warnings)
+ *   evt|{eventId}                 another tenant's event of a change (the outbox), until published
  */
 export type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 

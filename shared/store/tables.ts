@@ -4,12 +4,11 @@ import { stale } from '../domain/errors';
 
 /** Every table the service uses, created once per process on first use. */
 export const tableNames = {
-  relationships: 'Relationships',
+  /** One partition per tenant: its relationships (as partner), audit log and notifications (rows.ts). */
+  tenants: 'Tenants',
   customerRelationships: 'CustomerRelationships',
   directory: 'Directory',
   dueIndex: 'DueIndex',
-  auditLogs: 'AuditLogs',
-  notifications: 'Notifications',
   dapRelationships: 'DapRelationships',
   partners: 'Partners',
   customers: 'Customers',

@@ -2,12 +2,12 @@ import { odata } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { processEndDates, publishEvents } from '../../functions/maintenance';
-import { ChangeCause, eventsOf } from '../../shared/domain/events';
+import { ChangeCause, eventsOf, expiryWarning } from '../../shared/domain/events';
 import { newRelationshipId } from '../../shared/domain/ids';
 import { applyRequestAction, createRelationship, Relationship } from '../../shared/domain/relationships';
 import { toGraphDateTime } from '../../shared/domain/time';
 import { addDueEntries } from '../../shared/store/dueIndex';
-import { prepareEvents } from '../../shared/store/events';
+import { deliverOnce, prepareEvents } from '../../shared/store/events';
 import {
   findRelationship,
   insertRelationship,
@@ -51,8 +51,8 @@ async function activeRelationship(autoExtendDuration: 'PT0S' | 'P180D', days = 3
 
 async function auditEntries(tenantId: string): Promise<string[]> {
   const names: string[] = [];
-  const rows = tableClient(tableNames.auditLogs).listEntities<{ activityDisplayName: string }>({
-    queryOptions: { filter: odata`PartitionKey eq ${tenantId}` },
+  const rows = tableClient(tableNames.tenants).listEntities<{ activityDisplayName: string }>({
+    queryOptions: { filter: odata`PartitionKey eq ${tenantId} and RowKey ge ${'aud|'} and RowKey lt ${'aud}'}` },
   });
   for await (const row of rows) names.push(row.activityDisplayName);
   return names;
@@ -97,6 +97,22 @@ describe('maintenance jobs after a crash', () => {
     expect(report.expired).toBeUndefined();
   });
 
+  it('sends an expiry warning once even when two job runs at different times both find it due', async () => {
+    const relationship = await activeRelationship('PT0S');
+    const first = expiryWarning(relationship, 7, toGraphDateTime(t0.plus({ days: 23 })));
+    const second = expiryWarning(relationship, 7, toGraphDateTime(t0.plus({ days: 23, minutes: 5 })));
+    expect(await deliverOnce(first)).toBe(true);
+    expect(await deliverOnce(second)).toBe(false);
+    const rows = tableClient(tableNames.tenants).listEntities<{ kind: string }>({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${relationship.partnerTenantId} and RowKey ge ${'ntf|'} and RowKey lt ${'ntf}'}`,
+      },
+    });
+    const kinds: string[] = [];
+    for await (const row of rows) kinds.push(row.kind);
+    expect(kinds).toEqual(['relationshipExpiryWarning']);
+  });
+
   it('publishes the audit entries of a change that crashed before publishing them, once, from the recovery job', async () => {
     const relationship = await activeRelationship('PT0S');
     const at = t0.plus({ days: 1 });
@@ -104,19 +120,21 @@ describe('maintenance jobs after a crash', () => {
     const events = eventsOf(relationship, terminated, { kind: 'system' }, toGraphDateTime(at));
     // The "crash": the change and its events are stored, and the process dies before publishing them.
     const stored = await findRelationship(relationship.id);
-    await tableClient(tableNames.relationships).submitTransaction([
+    const prepared = await prepareEvents(relationship.partnerTenantId, events, toGraphDateTime(at));
+    await tableClient(tableNames.tenants).submitTransaction([
       ['update', relationshipToRow(terminated), 'Replace', { etag: stored?.etag }],
-      ...(await prepareEvents(relationship.partnerTenantId, events, toGraphDateTime(at))),
+      ...prepared.actions,
     ]);
-    expect(await auditEntries(relationship.partnerTenantId)).not.toContain('Terminate delegated admin relationship');
+    const customerTenantId = relationship.customer?.tenantId as string;
+    // The partner's own entries went in with the change; the customer's wait in the outbox.
+    expect(await auditEntries(relationship.partnerTenantId)).toContain('Terminate delegated admin relationship');
+    expect(await auditEntries(customerTenantId)).not.toContain('Terminate delegated admin relationship');
 
     expect(await publishEvents(at.plus({ minutes: 1 }))).toMatchObject({ published: 0 });
-    expect(await publishEvents(at.plus({ minutes: 5 }))).toMatchObject({ published: 4 }); // two audit entries, two notifications
+    expect(await publishEvents(at.plus({ minutes: 5 }))).toMatchObject({ published: 2 }); // the customer's audit entry and notification
     const partnerLog = await auditEntries(relationship.partnerTenantId);
     expect(partnerLog.filter((name) => name === 'Terminate delegated admin relationship')).toHaveLength(1);
-    expect(await auditEntries(relationship.customer?.tenantId as string)).toContain(
-      'Terminate delegated admin relationship',
-    );
+    expect(await auditEntries(customerTenantId)).toContain('Terminate delegated admin relationship');
     expect(await publishEvents(at.plus({ minutes: 10 }))).toEqual({ due: 0, published: 0 });
   });
 });

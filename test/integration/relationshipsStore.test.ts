@@ -216,7 +216,7 @@ describe('relationships store', () => {
       expect(replaced.etag).not.toBe(stored.etag);
       expect((await findRelationship(original.id))?.value).toEqual(renamed);
       // The reservation moved in the same write: nothing is left for a later insert to clean up.
-      const rows = tableClient(tableNames.relationships);
+      const rows = tableClient(tableNames.tenants);
       await expect(rows.getEntity(partner, 'name|before')).rejects.toMatchObject({ statusCode: 404 });
       await expect(rows.getEntity(partner, 'name|after')).resolves.toMatchObject({ relationshipId: original.id });
 
@@ -301,7 +301,7 @@ describe('relationships store', () => {
     const crashed = build(partner, 'Phoenix');
     await insertRelationship(crashed, cause);
     // A crash after the row was deleted but before the reservation was.
-    await tableClient(tableNames.relationships).deleteEntity(partner, `rel|${crashed.id}`);
+    await tableClient(tableNames.tenants).deleteEntity(partner, `rel|${crashed.id}`);
     expect(await findRelationship(crashed.id)).toBeUndefined();
 
     const reborn = build(partner, 'phoenix');
@@ -370,7 +370,7 @@ describe('relationships store', () => {
     });
 
     it('pushes a $filter on status down to storage and pages its results', async () => {
-      const client = tableClient(tableNames.relationships);
+      const client = tableClient(tableNames.tenants);
       const spy = jest.spyOn(client, 'listEntities');
       try {
         const pages = await allPages(list({ $top: '4', $filter: "status eq 'approvalPending'" }));

@@ -64,8 +64,8 @@ async function pendingCase() {
 
 async function auditNames(tenantId: string): Promise<string[]> {
   const names: string[] = [];
-  const rows = tableClient(tableNames.auditLogs).listEntities<{ activityDisplayName: string }>({
-    queryOptions: { filter: odata`PartitionKey eq ${tenantId}` },
+  const rows = tableClient(tableNames.tenants).listEntities<{ activityDisplayName: string }>({
+    queryOptions: { filter: odata`PartitionKey eq ${tenantId} and RowKey ge ${'aud|'} and RowKey lt ${'aud}'}` },
   });
   for await (const row of rows) names.push(row.activityDisplayName);
   return names.sort();
