@@ -67,6 +67,8 @@ export async function startAzurite(options: {
   inMemory: boolean;
   location?: string;
   port?: number;
+  /** Extra Node flags (benchmarks: --cpu-prof). */
+  nodeOptions?: string[];
 }): Promise<RunningAzurite> {
   const port = options.port ?? (await freePort());
   const tableMain = require.resolve('azurite/dist/src/table/main.js');
@@ -76,6 +78,7 @@ export async function startAzurite(options: {
   const child = spawn(
     process.execPath,
     [
+      ...(options.nodeOptions ?? []),
       tableMain,
       '--tableHost',
       '127.0.0.1',
@@ -92,11 +95,16 @@ export async function startAzurite(options: {
   return {
     connectionString: azuriteConnectionString(port),
     port,
+    // Azurite closes gracefully only on SIGINT (flushing its store, writing a --cpu-prof profile).
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
+        child.kill('SIGINT');
       }),
   };
 }

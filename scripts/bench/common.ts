@@ -253,24 +253,30 @@ export async function startEnvironment(name: string): Promise<BenchEnvironment> 
     };
   }
 
-  const azurite = givenStorage ? undefined : await startAzurite({ inMemory: true });
+  const nodeOptions = (variable: string): string[] => (process.env[variable] ?? '').split(/\s+/).filter(Boolean);
+  const azurite = givenStorage
+    ? undefined
+    : await startAzurite({ inMemory: true, nodeOptions: nodeOptions('BENCH_AZURITE_NODE_OPTIONS') });
   const connectionString = givenStorage ?? azurite?.connectionString ?? '';
   const hostPort = await freePort();
   const log = createWriteStream(path.join(resultsDirectory, `${name}-host.log`));
-  const extraOptions = (process.env.BENCH_HOST_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
-  const host = spawn(process.execPath, [...extraOptions, path.join(__dirname, '..', 'host.js')], {
-    env: {
-      ...process.env,
-      AzureWebJobsStorage: connectionString,
-      SANDBOX_MODE: 'true',
-      PORT: String(hostPort),
-      HOST: '127.0.0.1',
-      // Fresh tables per run, so runs against a shared account do not see each other's rows.
-      TABLE_PREFIX: `bench${Date.now().toString(36)}`,
-      ...Object.fromEntries(jobIds.map((job) => [`JOB_SCHEDULE_${job}`, yearly])),
+  const host = spawn(
+    process.execPath,
+    [...nodeOptions('BENCH_HOST_NODE_OPTIONS'), path.join(__dirname, '..', 'host.js')],
+    {
+      env: {
+        ...process.env,
+        AzureWebJobsStorage: connectionString,
+        SANDBOX_MODE: 'true',
+        PORT: String(hostPort),
+        HOST: '127.0.0.1',
+        // Fresh tables per run, so runs against a shared account do not see each other's rows.
+        TABLE_PREFIX: `bench${Date.now().toString(36)}`,
+        ...Object.fromEntries(jobIds.map((job) => [`JOB_SCHEDULE_${job}`, yearly])),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   host.stdout?.pipe(log);
   host.stderr?.pipe(log);
   await waitFor(() => isListening(hostPort), 'the host', host);
