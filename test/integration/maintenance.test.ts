@@ -88,9 +88,13 @@ describe('maintenance jobs after a crash', () => {
 
   it('ignores a due entry whose relationship no longer exists', async () => {
     const ghost = newRelationshipId(randomUUID());
-    await addDueEntries([
-      { job: 'processEndDates', dueAt: toGraphDateTime(t0.minus({ years: 5 })), relationshipId: ghost },
-    ]);
+    const entry = {
+      job: 'processEndDates' as const,
+      dueAt: toGraphDateTime(t0.minus({ years: 5 })),
+      relationshipId: ghost,
+    };
+    await addDueEntries([entry]);
+    await addDueEntries([entry]); // writing an entry twice leaves one
     const report = await processEndDates(t0.minus({ years: 4 }));
     expect(report).toMatchObject({ due: 1 });
     expect(report.extended).toBeUndefined();
