@@ -1,7 +1,7 @@
 import { odata } from '@azure/data-tables';
 import { ConsentGrant } from '../domain/consents';
 import { conflict } from '../domain/errors';
-import { ensureTables, isStatus, tableClient, tableNames } from './tables';
+import { ensureTables, ignoreStatus, isStatus, tableClient, tableNames } from './tables';
 
 /**
  * Application consents (SPEC §7): partition = customer tenant, row = `{applicationId}|{resourceId}`,
@@ -68,9 +68,7 @@ export async function deleteConsent(customerTenantId: string, applicationId: str
             { partitionKey: customerTenantId, rowKey: grantKey(grant.applicationId, grant.enterpriseApplicationId) },
           ]),
       )
-      .catch((error: unknown) => {
-        if (!isStatus(error, 404)) throw error;
-      });
+      .catch(ignoreStatus(404));
   }
   return true;
 }

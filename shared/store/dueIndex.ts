@@ -1,7 +1,7 @@
 import { odata, TransactionAction } from '@azure/data-tables';
 import { DueEntry, RelationshipJobId } from '../domain/maintenance';
 import { Entity } from './rows';
-import { ensureTables, isStatus, tableClient, tableNames } from './tables';
+import { ensureTables, ignoreStatus, tableClient, tableNames } from './tables';
 
 /**
  * The due-date index (SPEC §4, §12): PartitionKey `{job}|{day due}`, RowKey
@@ -58,11 +58,7 @@ export async function addDueEntries(entries: readonly DueEntry[]): Promise<void>
   await Promise.all(
     [...byPartition.values()].map((rows) =>
       rows.length === 1
-        ? dueIndex()
-            .createEntity(rows[0])
-            .catch((error: unknown) => {
-              if (!isStatus(error, 409)) throw error;
-            })
+        ? dueIndex().createEntity(rows[0]).catch(ignoreStatus(409))
         : dueIndex().submitTransaction(rows.map((row): TransactionAction => ['upsert', row, 'Replace'])),
     ),
   );
@@ -92,9 +88,5 @@ export async function dueEntries(job: RelationshipJobId, now: string, limit: num
 
 /** Removed only once the state change it called for is stored (or found unnecessary). */
 export async function removeDueEntry(row: DueRow): Promise<void> {
-  try {
-    await dueIndex().deleteEntity(row.partitionKey, row.rowKey);
-  } catch (error) {
-    if (!isStatus(error, 404)) throw error;
-  }
+  await dueIndex().deleteEntity(row.partitionKey, row.rowKey).catch(ignoreStatus(404));
 }

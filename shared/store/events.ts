@@ -5,7 +5,7 @@ import { CollectionQuery, CollectionSpec } from '../http/odata';
 import { Page, queryPartition } from './paging';
 import { duePartition, dueFilter } from './dueIndex';
 import { Entity } from './rows';
-import { ensureTables, isStatus, tableClient, tableNames } from './tables';
+import { ensureTables, ignoreStatus, isStatus, tableClient, tableNames } from './tables';
 
 /**
  * Audit entries and notifications live in their tenant's partition of the Tenants table, as
@@ -102,13 +102,7 @@ async function deliver(event: PendingEvent): Promise<void> {
   await tenants().upsertEntity(eventRow(event), 'Replace');
 }
 
-const outboxKey = (event: PendingEvent): string => `${pendingEventPrefix}${event.value.id}`;
-
-const ignoreStatus =
-  (status: number) =>
-  (error: unknown): void => {
-    if (!isStatus(error, status)) throw error;
-  };
+const outboxKey = (eventId: string): string => `${pendingEventPrefix}${eventId}`;
 
 /** DueIndex partition of recovery entries: where to look for events a crash may have stranded. */
 export const eventRecoveryJob = 'publishEvents';
@@ -137,7 +131,10 @@ async function publishOutbox(
   if (outbox.length === 0) return;
   await ensureTables();
   await Promise.all(outbox.map(deliver));
-  const cleanup: TransactionAction[] = outbox.map((event) => ['delete', { partitionKey, rowKey: outboxKey(event) }]);
+  const cleanup: TransactionAction[] = outbox.map((event) => [
+    'delete',
+    { partitionKey, rowKey: outboxKey(event.value.id) },
+  ]);
   // A 404 means another publisher got there first.
   await Promise.all([
     tenants().submitTransaction(cleanup).catch(ignoreStatus(404)),
@@ -174,7 +171,11 @@ export async function prepareEvents(partitionKey: string, events: DomainEvents, 
     'Replace',
   );
   for (const event of outbox) {
-    actions.push(['upsert', { partitionKey, rowKey: outboxKey(event), event: JSON.stringify(event) }, 'Replace']);
+    actions.push([
+      'upsert',
+      { partitionKey, rowKey: outboxKey(event.value.id), event: JSON.stringify(event) },
+      'Replace',
+    ]);
   }
   return { actions, publish: () => publishOutbox(partitionKey, outbox, recovery) };
 }
@@ -219,7 +220,7 @@ export async function publishStrandedEvents(partnerTenantId: string, eventIds: r
   const found = await Promise.all(
     eventIds.map(async (id) => {
       try {
-        const row = await tenants().getEntity<{ event: string }>(partnerTenantId, `${pendingEventPrefix}${id}`);
+        const row = await tenants().getEntity<{ event: string }>(partnerTenantId, outboxKey(id));
         return JSON.parse(row.event) as PendingEvent;
       } catch (error) {
         if (isStatus(error, 404)) return undefined;

@@ -27,7 +27,7 @@ import {
   relationshipToRow,
   requestToRow,
 } from './rows';
-import { conditionalWrite, ensureTables, isStatus, tableClient, tableNames } from './tables';
+import { conditionalWrite, ensureTables, ignoreStatus, isStatus, tableClient, tableNames } from './tables';
 
 /**
  * Relationships and everything that changes with them (row layout in rows.ts). Every change is
@@ -244,9 +244,7 @@ export async function replaceRelationship(
   for (const change of assignments.slice(assignmentsPerTransaction)) {
     await relationships()
       .submitTransaction(assignmentActions(partitionKey, [change]))
-      .catch((error: unknown) => {
-        if (!isStatus(error, 412) && !isStatus(error, 404)) throw error;
-      });
+      .catch(ignoreStatus(412, 404));
   }
   await events.publish();
   return { value: next, etag: updatedEtag };
@@ -287,16 +285,10 @@ async function removeTombstone(relationship: Relationship): Promise<void> {
   for (let start = 0; start < deletions.length; start += 100) {
     await relationships()
       .submitTransaction(deletions.slice(start, start + 100))
-      .catch((error: unknown) => {
-        if (!isStatus(error, 404)) throw error;
-      });
+      .catch(ignoreStatus(404));
   }
   if (relationship.customer) {
-    await customerPointers()
-      .deleteEntity(relationship.customer.tenantId, relationship.id)
-      .catch((error: unknown) => {
-        if (!isStatus(error, 404)) throw error;
-      });
+    await customerPointers().deleteEntity(relationship.customer.tenantId, relationship.id).catch(ignoreStatus(404));
   }
 }
 

@@ -13,7 +13,7 @@ import {
 } from '../domain/support';
 import { Stored } from './paging';
 import { writeAuditEntries } from './events';
-import { ensureTables, isStatus, tableClient, tableNames } from './tables';
+import { ensureTables, ignoreStatus, isStatus, tableClient, tableNames } from './tables';
 
 /**
  * Support requests and Microsoft Support access requests in Table Storage (SPEC §8, §12).
@@ -254,11 +254,7 @@ export async function readCaseOf(childId: string): Promise<StoredCase | undefine
 /** Copies audit entries to the tenants' logs (ids make a repeat harmless), then drops their row. */
 async function publish(partitionKey: string, rowKey: string, audits: readonly AuditEntry[]): Promise<void> {
   await writeAuditEntries(audits);
-  try {
-    await cases().deleteEntity(partitionKey, rowKey);
-  } catch (error) {
-    if (!isStatus(error, 404)) throw error;
-  }
+  await cases().deleteEntity(partitionKey, rowKey).catch(ignoreStatus(404));
 }
 
 /** Table Storage takes at most 100 actions per transaction; the case rules keep a change far below. */
@@ -440,9 +436,5 @@ export async function dueExpiries(now: string, limit: number): Promise<DueExpiry
 
 /** Removed only once the expiry it called for is stored (or found unnecessary). */
 export async function removeDueExpiry(entry: DueExpiry): Promise<void> {
-  try {
-    await index().deleteEntity(duePartition, entry.rowKey);
-  } catch (error) {
-    if (!isStatus(error, 404)) throw error;
-  }
+  await index().deleteEntity(duePartition, entry.rowKey).catch(ignoreStatus(404));
 }

@@ -71,6 +71,16 @@ export function isStatus(error: unknown, status: number): boolean {
 }
 
 /**
+ * A `.catch` handler that accepts the storage answering one of `statuses` (a delete finding the
+ * row gone, an insert finding it there) and rethrows anything else.
+ */
+export const ignoreStatus =
+  (...statuses: number[]) =>
+  (error: unknown): void => {
+    if (!statuses.some((status) => isStatus(error, status))) throw error;
+  };
+
+/**
  * Runs a write conditional on an ETag; losing to a concurrent writer becomes a `stale` error (412)
  * instead of a storage exception. That includes a writer that deleted the row since it was read
  * (storage answers 404): an If-Match naming a version that no longer exists fails (RFC 9110 §13.1.1).
