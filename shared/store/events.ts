@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { TransactionAction } from '@azure/data-tables';
 import { AuditEntry, DomainEvents, Notification } from '../domain/events';
 import { fromGraphDateTime, toGraphDateTime } from '../domain/time';
@@ -13,8 +14,8 @@ import { ensureTables, ignoreStatus, isStatus, tableClient, tableNames } from '.
  * change is written in (the partner, for relationship changes) is stored in that change's own
  * transaction: neither exists without the other, at no extra storage call. An event for another
  * tenant (the customer) cannot join that transaction; it is stored beside the change as an
- * `evt|{id}` outbox row, then copied to its tenant under an id derived from the event (so copying
- * twice is harmless) and the outbox row removed.
+ * `evt|{id}` outbox row, then copied to its tenant under the event's id (so copying twice is
+ * harmless) and the outbox row removed.
  */
 export const pendingEventPrefix = 'evt|';
 const auditPrefix = 'aud|';
@@ -143,6 +144,18 @@ async function publishOutbox(
   ]);
 }
 
+/**
+ * A change's transaction is conditional on its ETag, so it is stored once, and its events are
+ * new rows (inserted, which costs the store one lookup less than an upsert). Ids derived from the
+ * transition alone would collide for two changes in the same millisecond, so each stored event
+ * gets a fresh id; its outbox row carries that id, which keeps copying it twice harmless.
+ */
+function withFreshId(event: PendingEvent): PendingEvent {
+  return event.type === 'audit'
+    ? { type: 'audit', value: { ...event.value, id: randomUUID() } }
+    : { type: 'notification', value: { ...event.value, id: randomUUID() } };
+}
+
 /** The events of one change, ready for its transaction in one tenant's partition. */
 export interface PreparedEvents {
   /** To add to the change's transaction: the partition tenant's own events, and outbox rows. */
@@ -158,10 +171,10 @@ export interface PreparedEvents {
  * by scanning.
  */
 export async function prepareEvents(partitionKey: string, events: DomainEvents, at: string): Promise<PreparedEvents> {
-  const all = pending(events);
+  const all = pending(events).map(withFreshId);
   const own = all.filter((event) => event.value.tenantId === partitionKey);
   const outbox = all.filter((event) => event.value.tenantId !== partitionKey);
-  const actions: TransactionAction[] = own.map((event) => ['upsert', eventRow(event), 'Replace']);
+  const actions: TransactionAction[] = own.map((event) => ['create', eventRow(event)]);
   if (outbox.length === 0) return { actions, publish: async () => undefined };
 
   await ensureTables();
@@ -171,11 +184,7 @@ export async function prepareEvents(partitionKey: string, events: DomainEvents, 
     'Replace',
   );
   for (const event of outbox) {
-    actions.push([
-      'upsert',
-      { partitionKey, rowKey: outboxKey(event.value.id), event: JSON.stringify(event) },
-      'Replace',
-    ]);
+    actions.push(['create', { partitionKey, rowKey: outboxKey(event.value.id), event: JSON.stringify(event) }]);
   }
   return { actions, publish: () => publishOutbox(partitionKey, outbox, recovery) };
 }

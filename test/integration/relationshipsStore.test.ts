@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
+import { auditCollection } from '../../functions/auditLogs';
 import { relationshipCollection } from '../../functions/relationships';
 import { DomainError, DomainErrorKind } from '../../shared/domain/errors';
 import { newRelationshipId } from '../../shared/domain/ids';
@@ -7,6 +8,7 @@ import { applyRequestAction, createRelationship, Relationship } from '../../shar
 import { globalAdministratorRoleId } from '../../shared/domain/roles';
 import { fromApiEtag, toApiEtag } from '../../shared/http/etag';
 import { parseCollectionQuery } from '../../shared/http/odata';
+import { listAuditEntries } from '../../shared/store/events';
 import { Page } from '../../shared/store/paging';
 import {
   deleteRelationship,
@@ -269,6 +271,22 @@ describe('relationships store', () => {
       const reuse = build(partner, 'Stale rename');
       await expect(insertRelationship(reuse, cause)).resolves.toMatchObject({ value: reuse });
       await expectDomainError(insertRelationship(build(partner, 'stale replace'), cause), 'conflict');
+    });
+
+    it('keeps an audit entry for each of two like changes made in the same millisecond', async () => {
+      const partner = newTenant();
+      const original = build(partner, 'Same instant');
+      const first = await insertRelationship(original, cause);
+      // Same activity ('Update'), same lastModifiedDateTime, same cause time: a pinned clock.
+      const once = { ...original, duration: 'P30D' };
+      const second = await replaceRelationship(original, once, first.etag, cause);
+      await replaceRelationship(once, { ...once, duration: 'P60D' }, second.etag, cause);
+
+      const log = await listAuditEntries(partner, { ...query(), top: 10 }, auditCollection);
+      const updates = log.items.filter(
+        (item) => item.value.activityDisplayName === 'Update delegated admin relationship',
+      );
+      expect(updates.map((item) => item.value.modifiedProperties[0]?.newValue).sort()).toEqual(['P30D', 'P60D']);
     });
   });
 
