@@ -22,8 +22,7 @@ import { registerHttp } from '../shared/registrations';
 import { tenantDisplayName } from '../shared/store/directory';
 import { pageInMemory } from '../shared/store/paging';
 import { assertPartnerMay } from '../shared/store/partners';
-import { childKinds, requestFromRow } from '../shared/store/rows';
-import { findChild, findRelationship, listChildren, replaceRelationship } from '../shared/store/relationships';
+import { findRelationship, listRequests, replaceRelationship } from '../shared/store/relationships';
 import { readVisibleRelationship } from './relationships';
 
 export const requestCollection: CollectionSpec<RelationshipRequest> = {
@@ -86,11 +85,7 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
 export async function listRequestsHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const query = parseCollectionQuery(new URL(request.url).searchParams, requestCollection);
   const relationship = await readVisibleRelationship(request.params.id, scope.principal);
-  const page = pageInMemory(
-    await listChildren(childKinds.request, relationship.value, requestFromRow),
-    query,
-    requestCollection,
-  );
+  const page = pageInMemory(await listRequests(relationship.value), query, requestCollection);
   return collectionPage(request, scope.baseUrl, requestsPath(relationship.value.id), page, (item) =>
     applySelect(entityBody(requestView(item.value), { odataType: graphTypes.request }), query.select),
   );
@@ -99,7 +94,8 @@ export async function listRequestsHandler(request: HttpRequest, scope: Authentic
 export async function getRequestHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const { select } = parseEntityQuery(new URL(request.url).searchParams, requestCollection);
   const relationship = await readVisibleRelationship(request.params.id, scope.principal);
-  const stored = await findChild(childKinds.request, relationship.value, request.params.requestId, requestFromRow);
+  const requestId = request.params.requestId.toLowerCase();
+  const stored = (await listRequests(relationship.value)).find((item) => item.value.id === requestId);
   if (!stored) throw notFound(`The request '${request.params.requestId}' was not found.`);
   const body = entityBody(requestView(stored.value), {
     context: odataContext(scope.baseUrl, requestsPath(relationship.value.id)),

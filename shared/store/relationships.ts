@@ -25,13 +25,15 @@ import {
   relationshipKey,
   relationshipPrefix,
   relationshipToRow,
-  requestToRow,
+  requestProperty,
+  requestsFromRow,
 } from './rows';
 import { conditionalWrite, ensureTables, ignoreStatus, isStatus, tableClient, tableNames } from './tables';
 
 /**
  * Relationships and everything that changes with them (row layout in rows.ts). Every change is
- * one transaction conditional on the relationship's ETag, carrying its children and its events;
+ * one transaction conditional on the relationship's ETag, merging into its row (where its requests
+ * are properties, so a request costs no row of its own) and carrying its children and its events;
  * due-date entries and customer pointers are written just before, as both are harmless should the
  * change itself not happen. CustomerRelationships holds pointer rows (customer → relationship id)
  * that readers confirm against the partner row, so the customer's view never misses one.
@@ -66,7 +68,26 @@ export async function findRelationship(id: string): Promise<Stored<Relationship>
   }
 }
 
-/** Rows of one kind under a relationship (requests, assignments, operations). */
+/** A relationship's requests (properties of its row), oldest first; none if it is gone. */
+export async function listRequests(relationship: Relationship): Promise<Keyed<RelationshipRequest>[]> {
+  await ensureTables();
+  try {
+    const row = await relationships().getEntity<Record<string, unknown>>(
+      relationship.partnerTenantId,
+      relationshipKey(relationship.id),
+    );
+    return requestsFromRow(row).map((value) => ({
+      value,
+      etag: row.etag,
+      key: `${value.createdDateTime}|${value.id}`,
+    }));
+  } catch (error) {
+    if (isStatus(error, 404)) return [];
+    throw error;
+  }
+}
+
+/** Rows of one kind under a relationship (assignments, operations). */
 export async function listChildren<T>(
   kind: ChildKind,
   relationship: Relationship,
@@ -226,12 +247,13 @@ export async function replaceRelationship(
   await addDueEntries(dueEntriesFor(previous, next));
   const assignments = await assignmentConsequences(previous, next, cause.at);
   const events = await prepareEvents(partitionKey, eventsFor(previous, next, cause), cause.at);
+  // A merge keeps the request properties already on the row; a new request joins them.
+  const row = { ...relationshipToRow(next), ...(extras.request ? requestProperty(extras.request) : {}) };
   const actions: TransactionAction[] = [
-    ['update', relationshipToRow(next), 'Replace', { etag }],
+    ['update', row, 'Merge', { etag }],
     ...events.actions,
     ...assignmentActions(partitionKey, assignments.slice(0, assignmentsPerTransaction)),
   ];
-  if (extras.request) actions.push(['create', requestToRow(partitionKey, extras.request)]);
   if (extras.operation) actions.push(['create', operationToRow(partitionKey, extras.operation)]);
   let updatedEtag: string;
   if (nameKey(previous.displayName) !== nameKey(next.displayName)) {

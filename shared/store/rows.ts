@@ -8,9 +8,9 @@ import { encodeKey } from './tables';
  * Row layout of the Tenants table: one partition per tenant, so a relationship (in its partner's
  * partition), its name reservation, its children and the partner's audit entries of a change all
  * fit one entity-group transaction.
- *   rel|{id}                      the relationship
+ *   rel|{id}                      the relationship, with its requests (SPEC §3.1) as properties
+ *                                 `request_{requestId}` (one per state change, three at most)
  *   name|{lower-case name}        reserves the display name (unique per partner, SPEC §2)
- *   req|{id}|{requestId}          a request (SPEC §3.1)
  *   asg|{id}|{assignmentId}       an access assignment (SPEC §3.2)
  *   grp|{id}|{groupId}            reserves a security group for one live assignment
  *   op|{id}|{operationId}         an operation (SPEC §3.3)
@@ -25,7 +25,7 @@ export const relationshipPrefix = 'rel|';
 const namePrefix = 'name|';
 
 /** Row kinds that belong to one relationship and go with it when it is deleted. */
-export const childKinds = { request: 'req', assignment: 'asg', group: 'grp', operation: 'op' } as const;
+export const childKinds = { assignment: 'asg', group: 'grp', operation: 'op' } as const;
 export type ChildKind = (typeof childKinds)[keyof typeof childKinds];
 
 export const relationshipKey = (id: string): string => `${relationshipPrefix}${id}`;
@@ -40,8 +40,13 @@ export function childRange(kind: ChildKind, relationship: Relationship): string 
   return odata`PartitionKey eq ${relationship.partnerTenantId} and RowKey ge ${from} and RowKey lt ${to}`;
 }
 
-const optionalString = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+/** Table Storage cannot remove a property in a merge, so an absent value is stored as ''. */
+const optionalString = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
+/**
+ * Every update of a relationship row merges (its request properties stay), so every field is
+ * written, absent ones as ''.
+ */
 export function relationshipToRow(relationship: Relationship): Entity {
   return {
     partitionKey: relationship.partnerTenantId,
@@ -50,15 +55,15 @@ export function relationshipToRow(relationship: Relationship): Entity {
     displayName: relationship.displayName,
     duration: relationship.duration,
     autoExtendDuration: relationship.autoExtendDuration,
-    customerTenantId: relationship.customer?.tenantId,
-    customerDisplayName: relationship.customer?.displayName,
+    customerTenantId: relationship.customer?.tenantId ?? '',
+    customerDisplayName: relationship.customer?.displayName ?? '',
     roleIds: JSON.stringify(relationship.roleIds),
     status: relationship.status,
     createdDateTime: relationship.createdDateTime,
     lastModifiedDateTime: relationship.lastModifiedDateTime,
-    activatedDateTime: relationship.activatedDateTime ?? undefined,
-    endDateTime: relationship.endDateTime ?? undefined,
-    lockedDateTime: relationship.lockedDateTime ?? undefined,
+    activatedDateTime: relationship.activatedDateTime ?? '',
+    endDateTime: relationship.endDateTime ?? '',
+    lockedDateTime: relationship.lockedDateTime ?? '',
   };
 }
 
@@ -83,15 +88,22 @@ export function relationshipFromRow(row: Record<string, unknown>): Relationship 
   };
 }
 
-export function requestToRow(partnerTenantId: string, request: RelationshipRequest): Entity {
-  return {
-    partitionKey: partnerTenantId,
-    rowKey: childKey(childKinds.request, request.relationshipId, request.id),
-    ...request,
-  };
+const requestPropertyPrefix = 'request_';
+
+/** The relationship-row property holding a request (property names are identifiers: no dashes). */
+export function requestProperty(request: RelationshipRequest): Record<string, string> {
+  return { [`${requestPropertyPrefix}${request.id.replace(/-/g, '')}`]: JSON.stringify(request) };
 }
 
-export function requestFromRow(row: Record<string, unknown>): RelationshipRequest {
+/** A relationship row's requests, oldest first. */
+export function requestsFromRow(row: Record<string, unknown>): RelationshipRequest[] {
+  return Object.entries(row)
+    .filter(([name, value]) => name.startsWith(requestPropertyPrefix) && typeof value === 'string')
+    .map(([, value]) => requestFromJson(JSON.parse(value as string) as Record<string, unknown>))
+    .sort((a, b) => a.createdDateTime.localeCompare(b.createdDateTime) || a.id.localeCompare(b.id));
+}
+
+function requestFromJson(row: Record<string, unknown>): RelationshipRequest {
   return {
     id: String(row.id),
     relationshipId: String(row.relationshipId),

@@ -126,7 +126,7 @@ describe('maintenance jobs after a crash', () => {
     const stored = await findRelationship(relationship.id);
     const prepared = await prepareEvents(relationship.partnerTenantId, events, toGraphDateTime(at));
     await tableClient(tableNames.tenants).submitTransaction([
-      ['update', relationshipToRow(terminated), 'Replace', { etag: stored?.etag }],
+      ['update', relationshipToRow(terminated), 'Merge', { etag: stored?.etag }],
       ...prepared.actions,
     ]);
     const customerTenantId = relationship.customer?.tenantId as string;

@@ -4,7 +4,7 @@ import { auditCollection } from '../../functions/auditLogs';
 import { relationshipCollection } from '../../functions/relationships';
 import { DomainError, DomainErrorKind } from '../../shared/domain/errors';
 import { newRelationshipId } from '../../shared/domain/ids';
-import { applyRequestAction, createRelationship, Relationship } from '../../shared/domain/relationships';
+import { applyRequestAction, createRelationship, newRequest, Relationship } from '../../shared/domain/relationships';
 import { globalAdministratorRoleId } from '../../shared/domain/roles';
 import { fromApiEtag, toApiEtag } from '../../shared/http/etag';
 import { parseCollectionQuery } from '../../shared/http/odata';
@@ -16,6 +16,7 @@ import {
   insertRelationship,
   listCustomerRelationships,
   listPartnerRelationships,
+  listRequests,
   replaceRelationship,
 } from '../../shared/store/relationships';
 import { tableClient, tableNames } from '../../shared/store/tables';
@@ -271,6 +272,20 @@ describe('relationships store', () => {
       const reuse = build(partner, 'Stale rename');
       await expect(insertRelationship(reuse, cause)).resolves.toMatchObject({ value: reuse });
       await expectDomainError(insertRelationship(build(partner, 'stale replace'), cause), 'conflict');
+    });
+
+    it("keeps a relationship's requests through later changes, and clears fields set back to null", async () => {
+      const original = build(newTenant(), 'Requests kept');
+      const stored = await insertRelationship(original, cause);
+      const locked: Relationship = { ...original, status: 'approvalPending', lockedDateTime: cause.at };
+      const lock = newRequest(randomUUID(), original.id, 'lockForApproval', now);
+      const afterLock = await replaceRelationship(original, locked, stored.etag, cause, { request: lock });
+      // A change without a request, which also clears the customer.
+      const edited: Relationship = { ...locked, customer: null, duration: 'P30D' };
+      await replaceRelationship(locked, edited, afterLock.etag, cause);
+
+      expect((await findRelationship(original.id))?.value).toEqual(edited);
+      expect((await listRequests(edited)).map((item) => item.value)).toEqual([lock]);
     });
 
     it('keeps an audit entry for each of two like changes made in the same millisecond', async () => {
