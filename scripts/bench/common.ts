@@ -196,6 +196,8 @@ export interface BenchEnvironment {
   connectionString: string;
   hostPid: number | undefined;
   azuritePid: number | undefined;
+  /** Prefix of the host's table names, when the benchmark started the host. */
+  tablePrefix?: string;
   /** Where the environment came from, for the report. */
   description: string;
   stop(): Promise<void>;
@@ -260,6 +262,7 @@ export async function startEnvironment(name: string): Promise<BenchEnvironment> 
   const connectionString = givenStorage ?? azurite?.connectionString ?? '';
   const hostPort = await freePort();
   const log = createWriteStream(path.join(resultsDirectory, `${name}-host.log`));
+  const tablePrefix = `bench${Date.now().toString(36)}`;
   const host = spawn(
     process.execPath,
     [...nodeOptions('BENCH_HOST_NODE_OPTIONS'), path.join(__dirname, '..', 'host.js')],
@@ -271,7 +274,7 @@ export async function startEnvironment(name: string): Promise<BenchEnvironment> 
         PORT: String(hostPort),
         HOST: '127.0.0.1',
         // Fresh tables per run, so runs against a shared account do not see each other's rows.
-        TABLE_PREFIX: `bench${Date.now().toString(36)}`,
+        TABLE_PREFIX: tablePrefix,
         ...Object.fromEntries(jobIds.map((job) => [`JOB_SCHEDULE_${job}`, yearly])),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -298,6 +301,7 @@ export async function startEnvironment(name: string): Promise<BenchEnvironment> 
   return {
     baseUrl: `http://127.0.0.1:${hostPort}`,
     hostPort,
+    tablePrefix,
     connectionString,
     hostPid: host.pid,
     azuritePid: azuritePort ? pidListeningOn(azuritePort) : undefined,
