@@ -50,8 +50,8 @@ const assignmentsPerTransaction = 40;
 const nameTaken = (displayName: string) =>
   conflict(`A relationship named '${displayName}' already exists for this partner. Display names must be unique.`);
 
-/** The relationship with this id, wherever its partner is, or undefined. */
-export async function findRelationship(id: string): Promise<Stored<Relationship> | undefined> {
+/** The live (not tombstoned) row of the relationship with this id, wherever its partner is, or undefined. */
+async function relationshipRow(id: string): Promise<TableEntityResult<Record<string, unknown>> | undefined> {
   const partnerTenantId = partnerTenantOfRelationship(id);
   if (!partnerTenantId) return undefined;
   await ensureTables();
@@ -60,31 +60,24 @@ export async function findRelationship(id: string): Promise<Stored<Relationship>
       partnerTenantId,
       relationshipKey(id.toLowerCase()),
     );
-    if (row.deleted === true) return undefined;
-    return { value: relationshipFromRow(row), etag: row.etag };
+    return row.deleted === true ? undefined : row;
   } catch (error) {
     if (isStatus(error, 404)) return undefined;
     throw error;
   }
 }
 
+/** The relationship with this id, wherever its partner is, or undefined. */
+export async function findRelationship(id: string): Promise<Stored<Relationship> | undefined> {
+  const row = await relationshipRow(id);
+  return row && { value: relationshipFromRow(row), etag: row.etag };
+}
+
 /** A relationship's requests (properties of its row), oldest first; none if it is gone. */
 export async function listRequests(relationship: Relationship): Promise<Keyed<RelationshipRequest>[]> {
-  await ensureTables();
-  try {
-    const row = await relationships().getEntity<Record<string, unknown>>(
-      relationship.partnerTenantId,
-      relationshipKey(relationship.id),
-    );
-    return requestsFromRow(row).map((value) => ({
-      value,
-      etag: row.etag,
-      key: `${value.createdDateTime}|${value.id}`,
-    }));
-  } catch (error) {
-    if (isStatus(error, 404)) return [];
-    throw error;
-  }
+  const row = await relationshipRow(relationship.id);
+  if (!row) return [];
+  return requestsFromRow(row).map((value) => ({ value, etag: row.etag, key: `${value.createdDateTime}|${value.id}` }));
 }
 
 /** Rows of one kind under a relationship (assignments, operations). */

@@ -103,14 +103,14 @@ export function requestsFromRow(row: Record<string, unknown>): RelationshipReque
     .sort((a, b) => a.createdDateTime.localeCompare(b.createdDateTime) || a.id.localeCompare(b.id));
 }
 
-function requestFromJson(row: Record<string, unknown>): RelationshipRequest {
+function requestFromJson(stored: Record<string, unknown>): RelationshipRequest {
   return {
-    id: String(row.id),
-    relationshipId: String(row.relationshipId),
-    action: row.action as RelationshipRequest['action'],
-    status: row.status as RelationshipRequest['status'],
-    createdDateTime: String(row.createdDateTime),
-    lastModifiedDateTime: String(row.lastModifiedDateTime),
+    id: String(stored.id),
+    relationshipId: String(stored.relationshipId),
+    action: stored.action as RelationshipRequest['action'],
+    status: stored.status as RelationshipRequest['status'],
+    createdDateTime: String(stored.createdDateTime),
+    lastModifiedDateTime: String(stored.lastModifiedDateTime),
   };
 }
 
