@@ -122,7 +122,15 @@ function requireAdminAgent(principal: Principal): void {
  * Administrator) or the customer's Global Administrator. Anyone else's relationship is a 404.
  */
 export async function readVisibleRelationship(id: string, principal: Principal): Promise<Stored<Relationship>> {
-  const stored = await findRelationship(id);
+  return assertReadable(await findRelationship(id), id, principal);
+}
+
+/** The check of `readVisibleRelationship`, on a relationship already read (with its requests, say). */
+export function assertReadable<T extends Stored<Relationship>>(
+  stored: T | undefined,
+  id: string,
+  principal: Principal,
+): T {
   const relationship = assertVisible(stored?.value, principal.tenantId, id);
   const perspective = perspectiveOf(relationship, principal.tenantId);
   const allowed = perspective === 'partner' ? canReadPartnerResources(principal) : isGlobalAdministrator(principal);
@@ -133,7 +141,7 @@ export async function readVisibleRelationship(id: string, principal: Principal):
         : "Only the customer's Global Administrator can read this relationship.",
     );
   }
-  return stored as Stored<Relationship>;
+  return stored as T;
 }
 
 /** Reads a relationship its partner is about to change: AdminAgent of the partner tenant only. */

@@ -22,8 +22,8 @@ import { registerHttp } from '../shared/registrations';
 import { tenantDisplayName } from '../shared/store/directory';
 import { pageInMemory } from '../shared/store/paging';
 import { assertPartnerMay } from '../shared/store/partners';
-import { findRelationship, listRequests, replaceRelationship } from '../shared/store/relationships';
-import { readVisibleRelationship } from './relationships';
+import { findRelationship, findRelationshipWithRequests, replaceRelationship } from '../shared/store/relationships';
+import { assertReadable } from './relationships';
 
 export const requestCollection: CollectionSpec<RelationshipRequest> = {
   fields: [
@@ -84,8 +84,12 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
 
 export async function listRequestsHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const query = parseCollectionQuery(new URL(request.url).searchParams, requestCollection);
-  const relationship = await readVisibleRelationship(request.params.id, scope.principal);
-  const page = pageInMemory(await listRequests(relationship.value), query, requestCollection);
+  const relationship = assertReadable(
+    await findRelationshipWithRequests(request.params.id),
+    request.params.id,
+    scope.principal,
+  );
+  const page = pageInMemory(relationship.requests, query, requestCollection);
   return collectionPage(request, scope.baseUrl, requestsPath(relationship.value.id), page, (item) =>
     applySelect(entityBody(requestView(item.value), { odataType: graphTypes.request }), query.select),
   );
@@ -93,9 +97,13 @@ export async function listRequestsHandler(request: HttpRequest, scope: Authentic
 
 export async function getRequestHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const { select } = parseEntityQuery(new URL(request.url).searchParams, requestCollection);
-  const relationship = await readVisibleRelationship(request.params.id, scope.principal);
+  const relationship = assertReadable(
+    await findRelationshipWithRequests(request.params.id),
+    request.params.id,
+    scope.principal,
+  );
   const requestId = request.params.requestId.toLowerCase();
-  const stored = (await listRequests(relationship.value)).find((item) => item.value.id === requestId);
+  const stored = relationship.requests.find((item) => item.value.id === requestId);
   if (!stored) throw notFound(`The request '${request.params.requestId}' was not found.`);
   const body = entityBody(requestView(stored.value), {
     context: odataContext(scope.baseUrl, requestsPath(relationship.value.id)),

@@ -73,11 +73,18 @@ export async function findRelationship(id: string): Promise<Stored<Relationship>
   return row && { value: relationshipFromRow(row), etag: row.etag };
 }
 
-/** A relationship's requests (properties of its row), oldest first; none if it is gone. */
-export async function listRequests(relationship: Relationship): Promise<Keyed<RelationshipRequest>[]> {
-  const row = await relationshipRow(relationship.id);
-  if (!row) return [];
-  return requestsFromRow(row).map((value) => ({ value, etag: row.etag, key: `${value.createdDateTime}|${value.id}` }));
+/** The relationship with this id and its requests (properties of its row, oldest first), in one read. */
+export async function findRelationshipWithRequests(
+  id: string,
+): Promise<(Stored<Relationship> & { requests: Keyed<RelationshipRequest>[] }) | undefined> {
+  const row = await relationshipRow(id);
+  if (!row) return undefined;
+  const requests = requestsFromRow(row).map((value) => ({
+    value,
+    etag: row.etag,
+    key: `${value.createdDateTime}|${value.id}`,
+  }));
+  return { value: relationshipFromRow(row), etag: row.etag, requests };
 }
 
 /** Rows of one kind under a relationship (assignments, operations). */

@@ -16,7 +16,7 @@ import {
   insertRelationship,
   listCustomerRelationships,
   listPartnerRelationships,
-  listRequests,
+  findRelationshipWithRequests,
   replaceRelationship,
 } from '../../shared/store/relationships';
 import { tableClient, tableNames } from '../../shared/store/tables';
@@ -285,7 +285,7 @@ describe('relationships store', () => {
       await replaceRelationship(locked, edited, afterLock.etag, cause);
 
       expect((await findRelationship(original.id))?.value).toEqual(edited);
-      expect((await listRequests(edited)).map((item) => item.value)).toEqual([lock]);
+      expect((await findRelationshipWithRequests(original.id))?.requests.map((item) => item.value)).toEqual([lock]);
     });
 
     it('keeps an audit entry for each of two like changes made in the same millisecond', async () => {
