@@ -1,7 +1,7 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { Customer, missingDelegatedAccess, newCustomer, parseNewCustomer } from '../shared/domain/customers';
 import { forbidden } from '../shared/domain/errors';
-import { isGuid, newGuid, newRelationshipId } from '../shared/domain/ids';
+import { isGuid, newGuid } from '../shared/domain/ids';
 import {
   assertGdapAllowed,
   defaultGdapDisplayName,
@@ -19,7 +19,7 @@ import { registerHttp } from '../shared/registrations';
 import { delegatedAccessFacts, findCustomer, insertCustomer } from '../shared/store/customers';
 import { setTenantDisplayName, tenantDisplayName } from '../shared/store/directory';
 import { getPartnerProfile } from '../shared/store/partners';
-import { insertRelationship } from '../shared/store/relationships';
+import { insertRelationship, newRelationshipIdBesideName } from '../shared/store/relationships';
 
 /**
  * Partner Center customers (SPEC §5.2): creation with its default GDAP relationship, and the reads
@@ -66,14 +66,15 @@ export async function createCustomerHandler(
 
   let defaultGdapRelationshipId: string | undefined;
   if (roleIds.length > 0) {
+    const displayName = defaultGdapDisplayName(customer.companyProfile.companyName, customer.tenantId);
     const draft = createRelationship(
       {
-        displayName: defaultGdapDisplayName(customer.companyProfile.companyName, customer.tenantId),
+        displayName,
         duration: defaultGdapDuration,
         customer: { tenantId: customer.tenantId, displayName: customer.companyProfile.companyName },
         accessDetails: { unifiedRoles: roleIds.map((roleDefinitionId) => ({ roleDefinitionId })) },
       },
-      { id: newRelationshipId(partnerTenantId), partnerTenantId },
+      { id: newRelationshipIdBesideName(partnerTenantId, displayName), partnerTenantId },
       now,
     );
     // No access assignments: the partner must assign security groups explicitly (SPEC §5.2).

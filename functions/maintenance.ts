@@ -173,7 +173,7 @@ export async function publishEvents(now: DateTime): Promise<JobReport> {
     const rows = await dueRecoveryEntries(toGraphDateTime(now), batchSize);
     due += rows.length;
     await forEachLimited(rows, parallelism, async (row) => {
-      published += await publishStrandedEvents(row.partnerTenantId, row.eventIds);
+      published += await publishStrandedEvents(row.outboxPartition, row.eventIds);
       await removeRecoveryEntry(row);
     });
     if (rows.length < batchSize) break;

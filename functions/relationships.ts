@@ -1,6 +1,6 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { forbidden } from '../shared/domain/errors';
-import { newGuid, newRelationshipId } from '../shared/domain/ids';
+import { newGuid } from '../shared/domain/ids';
 import { succeededOperation } from '../shared/domain/operations';
 import {
   assertDeletable,
@@ -35,6 +35,7 @@ import {
   insertRelationship,
   listCustomerRelationships,
   listPartnerRelationships,
+  newRelationshipIdBesideName,
   replaceRelationship,
 } from '../shared/store/relationships';
 import { registerHttp } from '../shared/registrations';
@@ -169,7 +170,10 @@ export async function createRelationshipHandler(
   const body = await readJsonBody(request);
   const partnerTenantId = scope.principal.tenantId;
   await assertPartnerMay(partnerTenantId, 'createGdap');
-  const relationship = createRelationship(body, { id: newRelationshipId(partnerTenantId), partnerTenantId }, scope.now);
+  const displayName =
+    typeof body === 'object' && body !== null ? (body as { displayName?: unknown }).displayName : undefined;
+  const id = newRelationshipIdBesideName(partnerTenantId, displayName);
+  const relationship = createRelationship(body, { id, partnerTenantId }, scope.now);
   const stored = await insertRelationship(await withCustomerName(relationship), callerCause(scope));
   return relationshipEntity(201, stored, scope, { location: true });
 }

@@ -7,11 +7,11 @@ import { Relationship } from '../domain/relationships';
 import { prepareEvents } from './events';
 import { Stored } from './paging';
 import { submitChildren } from './relationships';
-import { assignmentToRow, groupReservation, operationToRow } from './rows';
+import { assignmentToRow, groupReservation, operationToRow, relationshipPartition } from './rows';
 import { conditionalWrite, isStatus } from './tables';
 
 /**
- * Access assignments live in their relationship's partition. A `grp|` reservation row created in
+ * Access assignments live in their relationship's partition (rows.ts). A `grp|` reservation row created in
  * the same transaction keeps one live assignment per security group, whatever races.
  */
 export async function insertAssignment(
@@ -19,7 +19,7 @@ export async function insertAssignment(
   assignment: AccessAssignment,
   cause: ChangeCause,
 ): Promise<Stored<AccessAssignment>> {
-  const partitionKey = relationship.partnerTenantId;
+  const partitionKey = relationshipPartition(relationship);
   const events = await prepareEvents(
     partitionKey,
     assignmentEventsOf(relationship, undefined, assignment, cause),
@@ -55,7 +55,7 @@ export async function replaceAssignment(
   cause: ChangeCause,
   operation?: Operation,
 ): Promise<Stored<AccessAssignment>> {
-  const partitionKey = relationship.partnerTenantId;
+  const partitionKey = relationshipPartition(relationship);
   const events = await prepareEvents(partitionKey, assignmentEventsOf(relationship, previous, next, cause), cause.at);
   const actions: TransactionAction[] = [
     ['update', assignmentToRow(partitionKey, next), 'Replace', { etag }],

@@ -3,19 +3,19 @@ import { TransactionAction } from '@azure/data-tables';
 import { AuditEntry, DomainEvents, Notification } from '../domain/events';
 import { fromGraphDateTime, toGraphDateTime } from '../domain/time';
 import { CollectionQuery, CollectionSpec } from '../http/odata';
-import { Page, queryPartition } from './paging';
+import { Page, queryPartitions } from './paging';
 import { duePartition, dueFilter } from './dueIndex';
-import { Entity } from './rows';
+import { Entity, eventPartition, tenantOfPartition, tenantPartitions } from './rows';
 import { ensureTables, ignoreStatus, isStatus, tableClient, tableNames } from './tables';
 
 /**
- * Audit entries and notifications live in their tenant's partition of the Tenants table, as
- * `aud|{newest first}` and `ntf|{newest first}` rows. An event for the tenant whose partition a
- * change is written in (the partner, for relationship changes) is stored in that change's own
- * transaction: neither exists without the other, at no extra storage call. An event for another
- * tenant (the customer) cannot join that transaction; it is stored beside the change as an
- * `evt|{id}` outbox row, then copied to its tenant under the event's id (so copying twice is
- * harmless) and the outbox row removed.
+ * Audit entries and notifications live in their tenant's partitions of the Tenants table, as
+ * `aud|{newest first}` and `ntf|{newest first}` rows; a tenant's log is those partitions merged.
+ * An event for the tenant whose partition a change is written in (the partner, for relationship
+ * changes) is stored in that change's own transaction: neither exists without the other, at no
+ * extra storage call. An event for another tenant (the customer) cannot join that transaction; it
+ * is stored beside the change as an `evt|{id}` outbox row, then copied to its tenant in the
+ * partition its id names (so copying twice is harmless) and the outbox row removed.
  */
 export const pendingEventPrefix = 'evt|';
 const auditPrefix = 'aud|';
@@ -31,8 +31,8 @@ function pending(events: DomainEvents): PendingEvent[] {
   ];
 }
 
-function eventRow(event: PendingEvent): Entity {
-  return event.type === 'audit' ? auditRow(event.value) : notificationRow(event.value);
+function eventRow(event: PendingEvent, partitionKey: string): Entity {
+  return event.type === 'audit' ? auditRow(event.value, partitionKey) : notificationRow(event.value, partitionKey);
 }
 
 /** Newest first: RowKeys count down from the far future. */
@@ -41,9 +41,9 @@ export function newestFirstKey(timestamp: string, id: string): string {
   return `${String(inverted).padStart(16, '0')}|${id}`;
 }
 
-function auditRow(entry: AuditEntry): Entity {
+function auditRow(entry: AuditEntry, partitionKey: string): Entity {
   return {
-    partitionKey: entry.tenantId,
+    partitionKey,
     rowKey: auditPrefix + newestFirstKey(entry.activityDateTime, entry.id),
     id: entry.id,
     activityDateTime: entry.activityDateTime,
@@ -60,7 +60,7 @@ function auditRow(entry: AuditEntry): Entity {
 export function auditFromRow(row: Record<string, unknown>): AuditEntry {
   return {
     id: String(row.id),
-    tenantId: String(row.partitionKey),
+    tenantId: tenantOfPartition(String(row.partitionKey)),
     activityDateTime: String(row.activityDateTime),
     activityDisplayName: String(row.activityDisplayName),
     category: String(row.category),
@@ -72,9 +72,9 @@ export function auditFromRow(row: Record<string, unknown>): AuditEntry {
   };
 }
 
-function notificationRow(notification: Notification): Entity {
+function notificationRow(notification: Notification, partitionKey: string): Entity {
   return {
-    partitionKey: notification.tenantId,
+    partitionKey,
     rowKey: notificationPrefix + newestFirstKey(notification.createdDateTime, notification.id),
     id: notification.id,
     createdDateTime: notification.createdDateTime,
@@ -88,7 +88,7 @@ function notificationRow(notification: Notification): Entity {
 export function notificationFromRow(row: Record<string, unknown>): Notification {
   return {
     id: String(row.id),
-    tenantId: String(row.partitionKey),
+    tenantId: tenantOfPartition(String(row.partitionKey)),
     createdDateTime: String(row.createdDateTime),
     kind: row.kind as Notification['kind'],
     recipients: JSON.parse(String(row.recipients)),
@@ -100,7 +100,7 @@ export function notificationFromRow(row: Record<string, unknown>): Notification 
 const tenants = () => tableClient(tableNames.tenants);
 
 async function deliver(event: PendingEvent): Promise<void> {
-  await tenants().upsertEntity(eventRow(event), 'Replace');
+  await tenants().upsertEntity(eventRow(event, eventPartition(event.value.tenantId, event.value.id)), 'Replace');
 }
 
 const outboxKey = (eventId: string): string => `${pendingEventPrefix}${eventId}`;
@@ -172,15 +172,16 @@ export interface PreparedEvents {
  */
 export async function prepareEvents(partitionKey: string, events: DomainEvents, at: string): Promise<PreparedEvents> {
   const all = pending(events).map(withFreshId);
-  const own = all.filter((event) => event.value.tenantId === partitionKey);
-  const outbox = all.filter((event) => event.value.tenantId !== partitionKey);
-  const actions: TransactionAction[] = own.map((event) => ['create', eventRow(event)]);
+  const tenantId = tenantOfPartition(partitionKey);
+  const own = all.filter((event) => event.value.tenantId === tenantId);
+  const outbox = all.filter((event) => event.value.tenantId !== tenantId);
+  const actions: TransactionAction[] = own.map((event) => ['create', eventRow(event, partitionKey)]);
   if (outbox.length === 0) return { actions, publish: async () => undefined };
 
   await ensureTables();
   const recovery = recoveryKey(partitionKey, outbox, at);
   await tableClient(tableNames.dueIndex).upsertEntity(
-    { ...recovery, partnerTenantId: partitionKey, eventIds: JSON.stringify(outbox.map((event) => event.value.id)) },
+    { ...recovery, outboxPartition: partitionKey, eventIds: JSON.stringify(outbox.map((event) => event.value.id)) },
     'Replace',
   );
   for (const event of outbox) {
@@ -192,7 +193,8 @@ export async function prepareEvents(partitionKey: string, events: DomainEvents, 
 export interface RecoveryEntry {
   partitionKey: string;
   rowKey: string;
-  partnerTenantId: string;
+  /** The partition holding the outbox rows. */
+  outboxPartition: string;
   eventIds: string[];
 }
 
@@ -200,7 +202,7 @@ export interface RecoveryEntry {
 export async function dueRecoveryEntries(now: string, limit: number): Promise<RecoveryEntry[]> {
   await ensureTables();
   const pages = tableClient(tableNames.dueIndex)
-    .listEntities<{ partnerTenantId: string; eventIds: string }>({
+    .listEntities<{ outboxPartition: string; eventIds: string }>({
       queryOptions: { filter: dueFilter(eventRecoveryJob, now) },
     })
     .byPage({ maxPageSize: Math.min(limit, 1000) });
@@ -210,7 +212,7 @@ export async function dueRecoveryEntries(now: string, limit: number): Promise<Re
       entries.push({
         partitionKey: String(row.partitionKey),
         rowKey: String(row.rowKey),
-        partnerTenantId: row.partnerTenantId,
+        outboxPartition: row.outboxPartition,
         eventIds: JSON.parse(row.eventIds),
       });
       if (entries.length >= limit) return entries;
@@ -224,12 +226,12 @@ export async function removeRecoveryEntry(entry: RecoveryEntry): Promise<void> {
 }
 
 /** Publishes whichever of these events are still in the outbox (a recovery entry's work); returns how many. */
-export async function publishStrandedEvents(partnerTenantId: string, eventIds: readonly string[]): Promise<number> {
+export async function publishStrandedEvents(outboxPartition: string, eventIds: readonly string[]): Promise<number> {
   await ensureTables();
   const found = await Promise.all(
     eventIds.map(async (id) => {
       try {
-        const row = await tenants().getEntity<{ event: string }>(partnerTenantId, outboxKey(id));
+        const row = await tenants().getEntity<{ event: string }>(outboxPartition, outboxKey(id));
         return JSON.parse(row.event) as PendingEvent;
       } catch (error) {
         if (isStatus(error, 404)) return undefined;
@@ -238,7 +240,7 @@ export async function publishStrandedEvents(partnerTenantId: string, eventIds: r
     }),
   );
   const stranded = found.filter((event): event is PendingEvent => event !== undefined);
-  await publishOutbox(partnerTenantId, stranded);
+  await publishOutbox(outboxPartition, stranded);
   return stranded.length;
 }
 
@@ -257,11 +259,12 @@ export async function writeAuditEntries(entries: readonly AuditEntry[]): Promise
  */
 export async function deliverOnce(notification: Notification): Promise<boolean> {
   await ensureTables();
-  const marker = { partitionKey: notification.tenantId, rowKey: `${sentPrefix}${notification.id}` };
+  const partitionKey = eventPartition(notification.tenantId, notification.id);
+  const marker = { partitionKey, rowKey: `${sentPrefix}${notification.id}` };
   try {
     await tenants().submitTransaction([
       ['create', marker],
-      ['create', notificationRow(notification)],
+      ['create', notificationRow(notification, partitionKey)],
     ]);
     return true;
   } catch (error) {
@@ -277,9 +280,9 @@ export async function listAuditEntries(
   spec: CollectionSpec<AuditEntry>,
 ): Promise<Page<AuditEntry>> {
   await ensureTables();
-  return queryPartition({
+  return queryPartitions({
     client: tenants(),
-    partitionKey: tenantId,
+    partitionKeys: tenantPartitions(tenantId),
     rowKeyPrefix: auditPrefix,
     query,
     spec,
@@ -294,9 +297,9 @@ export async function listNotifications(
   spec: CollectionSpec<Notification>,
 ): Promise<Page<Notification>> {
   await ensureTables();
-  return queryPartition({
+  return queryPartitions({
     client: tenants(),
-    partitionKey: tenantId,
+    partitionKeys: tenantPartitions(tenantId),
     rowKeyPrefix: notificationPrefix,
     query,
     spec,

@@ -69,7 +69,11 @@ export function pageInMemory<T>(items: readonly Keyed<T>[], query: CollectionQue
 
 export interface PartitionQuery<T> {
   client: TableClient;
-  partitionKey: string;
+  /**
+   * The partitions to read, as a filter on PartitionKey: one partition, or a range whose
+   * partition order follows RowKey order (so resuming after a RowKey is still exact).
+   */
+  partitions: string;
   /** Only rows whose RowKey starts with this prefix belong to the collection ('' for all). */
   rowKeyPrefix: string;
   query: CollectionQuery;
@@ -79,47 +83,84 @@ export interface PartitionQuery<T> {
   skip?: (row: TableEntityResult<Record<string, unknown>>) => boolean;
 }
 
-/**
- * Queries one partition for a Graph collection page. Filters the storage can evaluate are pushed
- * down (built with the `odata` tag, never from raw client text) and every row is re-checked in
- * memory. Without $orderby or $count the scan stops as soon as the page is full and the next page
- * resumes after the last RowKey, so paging costs what a page holds, not what the partition holds.
- */
-export async function queryPartition<T>(options: PartitionQuery<T>): Promise<Page<T>> {
-  const { client, partitionKey, rowKeyPrefix, query, spec, fromRow, skip: isSkipped } = options;
+/** Without $orderby or $count a page streams in RowKey order and resumes after its last RowKey. */
+interface ScanPlan {
+  streaming: boolean;
+  resumeAfter?: string;
+}
+
+function planScan(query: CollectionQuery): ScanPlan {
   const skip = decodeSkipToken(query.skipToken);
   const streaming = query.orderBy.length === 0 && !query.count && (skip === undefined || 'after' in skip);
-  const resumeAfter = streaming && skip && 'after' in skip ? skip.after : undefined;
-  const bounds = [odata`PartitionKey eq ${partitionKey}`];
+  return { streaming, resumeAfter: streaming && skip && 'after' in skip ? skip.after : undefined };
+}
+
+/**
+ * The matching rows of `partitions`, in storage order: when streaming, one more than the page
+ * holds (to know whether another page exists), otherwise all of them.
+ */
+async function scan<T>(options: PartitionQuery<T>, plan: ScanPlan): Promise<Keyed<T>[]> {
+  const { client, partitions, rowKeyPrefix, query, spec, fromRow, skip: isSkipped } = options;
+  const bounds = [partitions];
   if (rowKeyPrefix) {
     const prefixEnd =
       rowKeyPrefix.slice(0, -1) + String.fromCharCode(rowKeyPrefix.charCodeAt(rowKeyPrefix.length - 1) + 1);
     // The prefix bounds stay when resuming: a $skipToken is client text and may point before the prefix.
     bounds.push(odata`RowKey ge ${rowKeyPrefix}`, odata`RowKey lt ${prefixEnd}`);
   }
-  if (resumeAfter !== undefined) bounds.push(odata`RowKey gt ${resumeAfter}`);
+  if (plan.resumeAfter !== undefined) bounds.push(odata`RowKey gt ${plan.resumeAfter}`);
   const pushedDown = toTableFilter(query.filter, spec);
   const filter = [...bounds, ...(pushedDown ? [`(${pushedDown})`] : [])].join(' and ');
 
   const matches: Keyed<T>[] = [];
-  // A streaming page asks storage for one row more than it shows, to know whether another page exists.
   const pages = client
     .listEntities<Record<string, unknown>>({ queryOptions: { filter } })
-    .byPage({ maxPageSize: streaming ? Math.min(query.top + 1, 1000) : 1000 });
-  scan: for await (const rows of pages) {
+    .byPage({ maxPageSize: plan.streaming ? Math.min(query.top + 1, 1000) : 1000 });
+  for await (const rows of pages) {
     for (const row of rows) {
       if (isSkipped?.(row)) continue;
       const value = fromRow(row);
       if (!matchesFilter(query.filter, value, spec)) continue;
       matches.push({ value, etag: row.etag, key: String(row.rowKey) });
-      if (streaming && matches.length > query.top) break scan;
+      if (plan.streaming && matches.length > query.top) return matches;
     }
   }
-  if (!streaming) return pageInMemory(matches, query, spec);
+  return matches;
+}
 
+function toPage<T>(matches: Keyed<T>[], query: CollectionQuery, spec: CollectionSpec<T>, plan: ScanPlan): Page<T> {
+  if (!plan.streaming) return pageInMemory(matches, query, spec);
   const page = matches.slice(0, query.top);
   return {
     items: page.map(({ value, etag }) => ({ value, etag })),
     skipToken: matches.length > query.top ? encodeSkipToken({ after: page[page.length - 1].key }) : undefined,
   };
+}
+
+/**
+ * Queries storage for a Graph collection page. Filters the storage can evaluate are pushed down
+ * (built with the `odata` tag, never from raw client text) and every row is re-checked in memory.
+ * Without $orderby or $count the scan stops as soon as the page is full and the next page resumes
+ * after the last RowKey, so paging costs what a page holds, not what the partitions hold.
+ */
+export async function queryPartition<T>(options: PartitionQuery<T>): Promise<Page<T>> {
+  const plan = planScan(options.query);
+  return toPage(await scan(options, plan), options.query, options.spec, plan);
+}
+
+/**
+ * The same over partitions whose rows interleave in RowKey order (a tenant's logs, newest first):
+ * each is read up to one page, in parallel, and the results merged by RowKey.
+ */
+export async function queryPartitions<T>(
+  options: Omit<PartitionQuery<T>, 'partitions'> & { partitionKeys: readonly string[] },
+): Promise<Page<T>> {
+  const plan = planScan(options.query);
+  const perPartition = await Promise.all(
+    options.partitionKeys.map((partitionKey) =>
+      scan({ ...options, partitions: odata`PartitionKey eq ${partitionKey}` }, plan),
+    ),
+  );
+  const merged = perPartition.flat().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return toPage(plan.streaming ? merged.slice(0, options.query.top + 1) : merged, options.query, options.spec, plan);
 }

@@ -20,13 +20,17 @@ import {
   Entity,
   groupReservation,
   nameKey,
+  namePartition,
+  newRelationshipIdBesideName,
   operationToRow,
   relationshipFromRow,
   relationshipKey,
+  relationshipPartition,
   relationshipPrefix,
   relationshipToRow,
   requestProperty,
   requestsFromRow,
+  tenantPartitionRange,
 } from './rows';
 import { conditionalWrite, ensureTables, ignoreStatus, isStatus, tableClient, tableNames } from './tables';
 
@@ -39,7 +43,7 @@ import { conditionalWrite, ensureTables, ignoreStatus, isStatus, tableClient, ta
  * that readers confirm against the partner row, so the customer's view never misses one.
  * A deleted or purged relationship is first tombstoned (with its events) and then removed.
  */
-export { relationshipFromRow, relationshipToRow };
+export { newRelationshipIdBesideName, relationshipFromRow, relationshipToRow };
 
 const relationships = () => tableClient(tableNames.tenants);
 const customerPointers = () => tableClient(tableNames.customerRelationships);
@@ -56,9 +60,10 @@ async function relationshipRow(id: string): Promise<TableEntityResult<Record<str
   if (!partnerTenantId) return undefined;
   await ensureTables();
   try {
+    const lowerCaseId = id.toLowerCase();
     const row = await relationships().getEntity<Record<string, unknown>>(
-      partnerTenantId,
-      relationshipKey(id.toLowerCase()),
+      relationshipPartition({ id: lowerCaseId, partnerTenantId }),
+      relationshipKey(lowerCaseId),
     );
     return row.deleted === true ? undefined : row;
   } catch (error) {
@@ -111,7 +116,7 @@ export async function findChild<T>(
   await ensureTables();
   try {
     const row = await relationships().getEntity<Record<string, unknown>>(
-      relationship.partnerTenantId,
+      relationshipPartition(relationship),
       childKey(kind, relationship.id, childId.toLowerCase()),
     );
     return { value: fromRow(row), etag: row.etag };
@@ -121,44 +126,40 @@ export async function findChild<T>(
   }
 }
 
+/** A reservation made outside its relationship's transaction counts as in flight this long. */
+const pendingReservationMs = 60_000;
+
 /**
- * A name reservation whose relationship is gone was left by a crash between the two steps of a
- * delete; it is released so the name becomes usable, as the delete intended.
+ * A name reservation whose relationship does not hold the name was left by a crash (between the
+ * steps of a delete or a rename); it is released so the name becomes usable, as intended. One
+ * made outside its relationship's transaction is not released while that may still be running.
  */
 async function releaseOrphanedName(partnerTenantId: string, displayName: string): Promise<boolean> {
+  const partitionKey = namePartition(partnerTenantId, displayName);
   let reservation: TableEntityResult<Record<string, unknown>>;
   try {
-    reservation = await relationships().getEntity(partnerTenantId, nameKey(displayName));
+    reservation = await relationships().getEntity(partitionKey, nameKey(displayName));
   } catch (error) {
     if (isStatus(error, 404)) return true;
     throw error;
   }
+  const reservedAt = Number(reservation.pendingSince);
+  if (reservedAt > 0 && Date.now() - reservedAt < pendingReservationMs) return false;
   const owner = await findRelationship(String(reservation.relationshipId));
   if (owner && normalizeName(owner.value.displayName) === normalizeName(displayName)) return false;
   try {
-    await relationships().deleteEntity(partnerTenantId, nameKey(displayName), { etag: reservation.etag });
+    await relationships().deleteEntity(partitionKey, nameKey(displayName), { etag: reservation.etag });
   } catch (error) {
     if (!isStatus(error, 404) && !isStatus(error, 412)) throw error;
   }
   return true;
 }
 
-/** Submits `actions` after a new name reservation; sub-responses follow the actions shifted by one. */
-async function reserveNameWith(
-  relationship: Relationship,
-  actions: TransactionAction[],
-): Promise<TableTransactionResponse> {
-  const reservation: TransactionAction = [
-    'create',
-    {
-      partitionKey: relationship.partnerTenantId,
-      rowKey: nameKey(relationship.displayName),
-      relationshipId: relationship.id,
-    },
-  ];
+/** Runs a write that creates `relationship`'s name reservation; a 409 means the name is taken, unless orphaned. */
+async function reservingName<T>(relationship: Relationship, write: () => Promise<T>): Promise<T> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      return await relationships().submitTransaction([reservation, ...actions]);
+      return await write();
     } catch (error) {
       if (!isStatus(error, 409)) throw error;
       if (attempt > 0 || !(await releaseOrphanedName(relationship.partnerTenantId, relationship.displayName))) {
@@ -167,6 +168,64 @@ async function reserveNameWith(
     }
   }
   throw nameTaken(relationship.displayName);
+}
+
+/**
+ * Submits `actions` (in the relationship's partition) with a new reservation of its name: in the
+ * same transaction when the name's partition is the relationship's (new ids are chosen so), else
+ * reserved just before, marked in flight, and released again should the transaction fail.
+ * Returns the response and the index of the transaction's first action among its sub-responses.
+ */
+async function submitWithName(
+  relationship: Relationship,
+  actions: TransactionAction[],
+): Promise<{ response: TableTransactionResponse; first: number }> {
+  const reservation: Entity = {
+    partitionKey: namePartition(relationship.partnerTenantId, relationship.displayName),
+    rowKey: nameKey(relationship.displayName),
+    relationshipId: relationship.id,
+  };
+  if (reservation.partitionKey === relationshipPartition(relationship)) {
+    const response = await reservingName(relationship, () =>
+      relationships().submitTransaction([['create', reservation], ...actions]),
+    );
+    return { response, first: 1 };
+  }
+  const reserved = await reservingName(relationship, () =>
+    relationships().createEntity({ ...reservation, pendingSince: Date.now() }),
+  );
+  try {
+    return { response: await relationships().submitTransaction(actions), first: 0 };
+  } catch (error) {
+    await relationships()
+      .deleteEntity(reservation.partitionKey, reservation.rowKey, { etag: reserved.etag })
+      .catch(ignoreStatus(404, 412));
+    throw error;
+  }
+}
+
+/**
+ * Releases a name the relationship no longer holds: in its transaction when they share a
+ * partition, else just after, and only while the reservation is still this relationship's (once
+ * the change is stored, another creator may already have freed and taken the name).
+ */
+function nameRelease(relationship: Relationship): { action?: TransactionAction; after: () => Promise<void> } {
+  const partitionKey = namePartition(relationship.partnerTenantId, relationship.displayName);
+  const rowKey = nameKey(relationship.displayName);
+  if (partitionKey === relationshipPartition(relationship)) {
+    return { action: ['delete', { partitionKey, rowKey }], after: async () => undefined };
+  }
+  // A crash before this leaves an orphan, which releaseOrphanedName frees when the name is wanted.
+  const after = async (): Promise<void> => {
+    try {
+      const reservation = await relationships().getEntity(partitionKey, rowKey);
+      if (reservation.relationshipId !== relationship.id) return;
+      await relationships().deleteEntity(partitionKey, rowKey, { etag: reservation.etag });
+    } catch (error) {
+      if (!isStatus(error, 404) && !isStatus(error, 412)) throw error;
+    }
+  };
+  return { after };
 }
 
 /** The ETag the transaction gave the action at `index` (Table Storage answers in action order). */
@@ -193,20 +252,24 @@ export async function insertRelationship(
   if (visibleToCustomer(undefined, relationship)) await addCustomerPointer(relationship);
   // A relationship may be born active (default GDAP of a new customer): its end date is due too.
   await addDueEntries(dueEntriesFor(undefined, relationship));
-  const events = await prepareEvents(relationship.partnerTenantId, eventsFor(undefined, relationship, cause), cause.at);
-  const response = await reserveNameWith(relationship, [
+  const events = await prepareEvents(
+    relationshipPartition(relationship),
+    eventsFor(undefined, relationship, cause),
+    cause.at,
+  );
+  const { response, first } = await submitWithName(relationship, [
     ['create', relationshipToRow(relationship)],
     ...events.actions,
   ]);
   await events.publish();
-  return { value: relationship, etag: etagAt(response, 1) };
+  return { value: relationship, etag: etagAt(response, first) };
 }
 
 /** Actions that store changed assignments; a deleted one frees its security group. */
-function assignmentActions(partnerTenantId: string, changes: readonly Stored<AccessAssignment>[]): TransactionAction[] {
+function assignmentActions(partitionKey: string, changes: readonly Stored<AccessAssignment>[]): TransactionAction[] {
   return changes.flatMap(({ value, etag }): TransactionAction[] => [
-    ['update', assignmentToRow(partnerTenantId, value), 'Replace', { etag }],
-    ...(value.status === 'deleted' ? [['delete', groupReservation(partnerTenantId, value)] as TransactionAction] : []),
+    ['update', assignmentToRow(partitionKey, value), 'Replace', { etag }],
+    ...(value.status === 'deleted' ? [['delete', groupReservation(partitionKey, value)] as TransactionAction] : []),
   ]);
 }
 
@@ -242,7 +305,7 @@ export async function replaceRelationship(
   extras: { request?: RelationshipRequest; operation?: Operation } = {},
 ): Promise<Stored<Relationship>> {
   await ensureTables();
-  const partitionKey = next.partnerTenantId;
+  const partitionKey = relationshipPartition(next);
   if (visibleToCustomer(previous, next)) await addCustomerPointer(next);
   await addDueEntries(dueEntriesFor(previous, next));
   const assignments = await assignmentConsequences(previous, next, cause.at);
@@ -257,8 +320,11 @@ export async function replaceRelationship(
   if (extras.operation) actions.push(['create', operationToRow(partitionKey, extras.operation)]);
   let updatedEtag: string;
   if (nameKey(previous.displayName) !== nameKey(next.displayName)) {
-    actions.push(['delete', { partitionKey, rowKey: nameKey(previous.displayName) }]);
-    updatedEtag = etagAt(await conditionalWrite(reserveNameWith(next, actions)), 1);
+    const release = nameRelease(previous);
+    if (release.action) actions.push(release.action);
+    const { response, first } = await conditionalWrite(submitWithName(next, actions));
+    updatedEtag = etagAt(response, first);
+    await release.after();
   } else {
     updatedEtag = etagAt(await conditionalWrite(relationships().submitTransaction(actions)), 0);
   }
@@ -278,22 +344,24 @@ export async function replaceRelationship(
  */
 export async function deleteRelationship(relationship: Relationship, etag: string, cause: ChangeCause): Promise<void> {
   await ensureTables();
-  const partitionKey = relationship.partnerTenantId;
+  const partitionKey = relationshipPartition(relationship);
   const events = await prepareEvents(partitionKey, eventsFor(relationship, undefined, cause), cause.at);
+  const release = nameRelease(relationship);
   await conditionalWrite(
     relationships().submitTransaction([
       ['update', { partitionKey, rowKey: relationshipKey(relationship.id), deleted: true }, 'Merge', { etag }],
-      ['delete', { partitionKey, rowKey: nameKey(relationship.displayName) }],
+      ...(release.action ? [release.action] : []),
       ...events.actions,
     ]),
   );
+  await release.after();
   await events.publish();
   await removeTombstone(relationship);
 }
 
 /** Removes a tombstoned relationship's rows; safe to repeat. */
 async function removeTombstone(relationship: Relationship): Promise<void> {
-  const partitionKey = relationship.partnerTenantId;
+  const partitionKey = relationshipPartition(relationship);
   const deletions: TransactionAction[] = [];
   for (const kind of Object.values(childKinds)) {
     for await (const row of relationships().listEntities({
@@ -328,7 +396,7 @@ export async function listPartnerRelationships(
   await ensureTables();
   return queryPartition({
     client: relationships(),
-    partitionKey: partnerTenantId,
+    partitions: tenantPartitionRange(partnerTenantId),
     rowKeyPrefix: relationshipPrefix,
     query,
     spec,
@@ -388,7 +456,7 @@ export async function activeRelationshipsWith(
 ): Promise<Stored<Relationship>[]> {
   await ensureTables();
   const to = relationshipPrefix.slice(0, -1) + '}';
-  const active = odata`PartitionKey eq ${partnerTenantId} and RowKey ge ${relationshipPrefix} and RowKey lt ${to} and status eq ${'active'}`;
+  const active = `${tenantPartitionRange(partnerTenantId)} and ${odata`RowKey ge ${relationshipPrefix} and RowKey lt ${to} and status eq ${'active'}`}`;
   const filter = customerTenantId ? `${active} and ${odata`customerTenantId eq ${customerTenantId}`}` : active;
   const found: Stored<Relationship>[] = [];
   for await (const row of relationships().listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {

@@ -1,16 +1,22 @@
 import { odata } from '@azure/data-tables';
+import { createHash } from 'node:crypto';
 import { AccessAssignment } from '../domain/assignments';
+import { newRelationshipId } from '../domain/ids';
 import { Operation } from '../domain/operations';
 import { normalizeName, Relationship, RelationshipRequest } from '../domain/relationships';
 import { encodeKey } from './tables';
 
 /**
- * Row layout of the Tenants table: one partition per tenant, so a relationship (in its partner's
- * partition), its name reservation, its children and the partner's audit entries of a change all
- * fit one entity-group transaction.
+ * Row layout of the Tenants table. A tenant's rows are spread over 16 partitions
+ * `{tenantId}|{hex digit}`: one partition per tenant would serialize a large partner's writes
+ * (Table Storage serves a partition from one server, about 2,000 entities/s) and, on Azurite, make
+ * every point operation scan all of the partner's rows. A relationship's partition is named by the
+ * first digit of its id, so it, its children and the partner's audit entries of a change still fit
+ * one entity-group transaction, and a partner's relationships in partition order are in id order.
  *   rel|{id}                      the relationship, with its requests (SPEC §3.1) as properties
  *                                 `request_{requestId}` (one per state change, three at most)
- *   name|{lower-case name}        reserves the display name (unique per partner, SPEC §2)
+ *   name|{lower-case name}        reserves the display name (unique per partner, SPEC §2), in the
+ *                                 partition its hash names; new ids are chosen to share it
  *   asg|{id}|{assignmentId}       an access assignment (SPEC §3.2)
  *   grp|{id}|{groupId}            reserves a security group for one live assignment
  *   op|{id}|{operationId}         an operation (SPEC §3.3)
@@ -20,6 +26,52 @@ import { encodeKey } from './tables';
  *   evt|{eventId}                 another tenant's event of a change (the outbox), until published
  */
 export type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
+
+const partitionDigits = '0123456789abcdef';
+
+export function tenantPartition(tenantId: string, digit: string): string {
+  return `${tenantId}|${digit}`;
+}
+
+/** All partitions of a tenant, in order. */
+export function tenantPartitions(tenantId: string): string[] {
+  return [...partitionDigits].map((digit) => tenantPartition(tenantId, digit));
+}
+
+/** A filter bounding PartitionKey to one tenant's partitions ('}' follows '|'). */
+export function tenantPartitionRange(tenantId: string): string {
+  return odata`PartitionKey ge ${`${tenantId}|`} and PartitionKey lt ${`${tenantId}}`}`;
+}
+
+export function tenantOfPartition(partitionKey: string): string {
+  const end = partitionKey.lastIndexOf('|');
+  return end < 0 ? partitionKey : partitionKey.slice(0, end);
+}
+
+/** Where a relationship and its children live: its partner's partition named by its id's first digit. */
+export function relationshipPartition(relationship: Pick<Relationship, 'id' | 'partnerTenantId'>): string {
+  return tenantPartition(relationship.partnerTenantId, relationship.id.charAt(0).toLowerCase());
+}
+
+/** Where an event row with this (hex GUID) id lives in its tenant's partitions. */
+export function eventPartition(tenantId: string, eventId: string): string {
+  return tenantPartition(tenantId, eventId.charAt(0).toLowerCase());
+}
+
+function nameDigit(displayName: string): string {
+  return createHash('sha256').update(normalizeName(displayName)).digest('hex').charAt(0);
+}
+
+/** The partition that reserves a display name: the same for a name whatever its case. */
+export function namePartition(partnerTenantId: string, displayName: string): string {
+  return tenantPartition(partnerTenantId, nameDigit(displayName));
+}
+
+/** A new relationship id whose partition is the one reserving `displayName`, so creating it is one transaction. */
+export function newRelationshipIdBesideName(partnerTenantId: string, displayName: unknown): string {
+  const id = newRelationshipId(partnerTenantId);
+  return typeof displayName === 'string' ? nameDigit(displayName) + id.slice(1) : id;
+}
 
 export const relationshipPrefix = 'rel|';
 const namePrefix = 'name|';
@@ -37,7 +89,7 @@ export const childKey = (kind: ChildKind, relationshipId: string, childId: strin
 export function childRange(kind: ChildKind, relationship: Relationship): string {
   const from = `${kind}|${relationship.id}|`;
   const to = `${kind}|${relationship.id}}`;
-  return odata`PartitionKey eq ${relationship.partnerTenantId} and RowKey ge ${from} and RowKey lt ${to}`;
+  return odata`PartitionKey eq ${relationshipPartition(relationship)} and RowKey ge ${from} and RowKey lt ${to}`;
 }
 
 /** Table Storage cannot remove a property in a merge, so an absent value is stored as ''. */
@@ -49,7 +101,7 @@ const optionalString = (value: unknown): string | null => (typeof value === 'str
  */
 export function relationshipToRow(relationship: Relationship): Entity {
   return {
-    partitionKey: relationship.partnerTenantId,
+    partitionKey: relationshipPartition(relationship),
     rowKey: relationshipKey(relationship.id),
     id: relationship.id,
     displayName: relationship.displayName,
@@ -71,7 +123,7 @@ export function relationshipFromRow(row: Record<string, unknown>): Relationship 
   const customerTenantId = optionalString(row.customerTenantId);
   return {
     id: String(row.id),
-    partnerTenantId: String(row.partitionKey),
+    partnerTenantId: tenantOfPartition(String(row.partitionKey)),
     displayName: String(row.displayName),
     duration: String(row.duration),
     autoExtendDuration: row.autoExtendDuration === 'P180D' ? 'P180D' : 'PT0S',
@@ -114,9 +166,9 @@ function requestFromJson(stored: Record<string, unknown>): RelationshipRequest {
   };
 }
 
-export function assignmentToRow(partnerTenantId: string, assignment: AccessAssignment): Entity {
+export function assignmentToRow(partitionKey: string, assignment: AccessAssignment): Entity {
   return {
-    partitionKey: partnerTenantId,
+    partitionKey,
     rowKey: childKey(childKinds.assignment, assignment.relationshipId, assignment.id),
     ...assignment,
     roleIds: JSON.stringify(assignment.roleIds),
@@ -136,17 +188,17 @@ export function assignmentFromRow(row: Record<string, unknown>): AccessAssignmen
 }
 
 /** The reservation that keeps one live assignment per security group and relationship. */
-export function groupReservation(partnerTenantId: string, assignment: AccessAssignment): Entity {
+export function groupReservation(partitionKey: string, assignment: AccessAssignment): Entity {
   return {
-    partitionKey: partnerTenantId,
+    partitionKey,
     rowKey: childKey(childKinds.group, assignment.relationshipId, assignment.accessContainerId),
     assignmentId: assignment.id,
   };
 }
 
-export function operationToRow(partnerTenantId: string, operation: Operation): Entity {
+export function operationToRow(partitionKey: string, operation: Operation): Entity {
   return {
-    partitionKey: partnerTenantId,
+    partitionKey,
     rowKey: childKey(childKinds.operation, operation.relationshipId, operation.id),
     ...operation,
   };

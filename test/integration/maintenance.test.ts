@@ -14,6 +14,7 @@ import {
   relationshipToRow,
   replaceRelationship,
 } from '../../shared/store/relationships';
+import { relationshipPartition, tenantPartitionRange } from '../../shared/store/rows';
 import { tableClient, tableNames } from '../../shared/store/tables';
 
 /**
@@ -52,7 +53,9 @@ async function activeRelationship(autoExtendDuration: 'PT0S' | 'P180D', days = 3
 async function auditEntries(tenantId: string): Promise<string[]> {
   const names: string[] = [];
   const rows = tableClient(tableNames.tenants).listEntities<{ activityDisplayName: string }>({
-    queryOptions: { filter: odata`PartitionKey eq ${tenantId} and RowKey ge ${'aud|'} and RowKey lt ${'aud}'}` },
+    queryOptions: {
+      filter: `${tenantPartitionRange(tenantId)} and ${odata`RowKey ge ${'aud|'} and RowKey lt ${'aud}'}`}`,
+    },
   });
   for await (const row of rows) names.push(row.activityDisplayName);
   return names;
@@ -109,7 +112,7 @@ describe('maintenance jobs after a crash', () => {
     expect(await deliverOnce(second)).toBe(false);
     const rows = tableClient(tableNames.tenants).listEntities<{ kind: string }>({
       queryOptions: {
-        filter: odata`PartitionKey eq ${relationship.partnerTenantId} and RowKey ge ${'ntf|'} and RowKey lt ${'ntf}'}`,
+        filter: `${tenantPartitionRange(relationship.partnerTenantId)} and ${odata`RowKey ge ${'ntf|'} and RowKey lt ${'ntf}'}`}`,
       },
     });
     const kinds: string[] = [];
@@ -124,7 +127,7 @@ describe('maintenance jobs after a crash', () => {
     const events = eventsOf(relationship, terminated, { kind: 'system' }, toGraphDateTime(at));
     // The "crash": the change and its events are stored, and the process dies before publishing them.
     const stored = await findRelationship(relationship.id);
-    const prepared = await prepareEvents(relationship.partnerTenantId, events, toGraphDateTime(at));
+    const prepared = await prepareEvents(relationshipPartition(relationship), events, toGraphDateTime(at));
     await tableClient(tableNames.tenants).submitTransaction([
       ['update', relationshipToRow(terminated), 'Merge', { etag: stored?.etag }],
       ...prepared.actions,

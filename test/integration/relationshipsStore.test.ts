@@ -6,6 +6,7 @@ import { DomainError, DomainErrorKind } from '../../shared/domain/errors';
 import { newRelationshipId } from '../../shared/domain/ids';
 import { applyRequestAction, createRelationship, newRequest, Relationship } from '../../shared/domain/relationships';
 import { globalAdministratorRoleId } from '../../shared/domain/roles';
+import { toGraphDateTime } from '../../shared/domain/time';
 import { fromApiEtag, toApiEtag } from '../../shared/http/etag';
 import { parseCollectionQuery } from '../../shared/http/odata';
 import { listAuditEntries } from '../../shared/store/events';
@@ -17,8 +18,10 @@ import {
   listCustomerRelationships,
   listPartnerRelationships,
   findRelationshipWithRequests,
+  newRelationshipIdBesideName,
   replaceRelationship,
 } from '../../shared/store/relationships';
+import { nameKey, namePartition, relationshipPartition } from '../../shared/store/rows';
 import { tableClient, tableNames } from '../../shared/store/tables';
 
 const userAdministrator = 'fe930be7-5e62-47db-91af-98c3a49a38b1';
@@ -53,7 +56,7 @@ function build(
       ...(customer ? { customer: { tenantId: customer, displayName: 'Customer Ltd' } } : {}),
       accessDetails: { unifiedRoles: [{ roleDefinitionId: userAdministrator }] },
     },
-    { id: newRelationshipId(partnerTenantId), partnerTenantId },
+    { id: newRelationshipIdBesideName(partnerTenantId, displayName), partnerTenantId },
     options.at ?? now,
   );
   return { ...relationship, ...options.overrides };
@@ -80,11 +83,11 @@ function query(params: Record<string, string> = {}) {
 }
 
 /** Follows skipTokens to the end, returning every page. */
-async function allPages(
-  list: (skipToken?: string) => Promise<Page<Relationship>>,
+async function allPages<T = Relationship>(
+  list: (skipToken?: string) => Promise<Page<T>>,
   maxPages = 20,
-): Promise<Page<Relationship>[]> {
-  const pages: Page<Relationship>[] = [];
+): Promise<Page<T>[]> {
+  const pages: Page<T>[] = [];
   let skipToken: string | undefined;
   do {
     const page = await list(skipToken);
@@ -220,8 +223,12 @@ describe('relationships store', () => {
       expect((await findRelationship(original.id))?.value).toEqual(renamed);
       // The reservation moved in the same write: nothing is left for a later insert to clean up.
       const rows = tableClient(tableNames.tenants);
-      await expect(rows.getEntity(partner, 'name|before')).rejects.toMatchObject({ statusCode: 404 });
-      await expect(rows.getEntity(partner, 'name|after')).resolves.toMatchObject({ relationshipId: original.id });
+      await expect(rows.getEntity(namePartition(partner, 'Before'), 'name|before')).rejects.toMatchObject({
+        statusCode: 404,
+      });
+      await expect(rows.getEntity(namePartition(partner, 'After'), 'name|after')).resolves.toMatchObject({
+        relationshipId: original.id,
+      });
 
       await expectDomainError(insertRelationship(build(partner, 'after'), cause), 'conflict');
       const reuse = build(partner, 'before');
@@ -334,7 +341,7 @@ describe('relationships store', () => {
     const crashed = build(partner, 'Phoenix');
     await insertRelationship(crashed, cause);
     // A crash after the row was deleted but before the reservation was.
-    await tableClient(tableNames.tenants).deleteEntity(partner, `rel|${crashed.id}`);
+    await tableClient(tableNames.tenants).deleteEntity(relationshipPartition(crashed), `rel|${crashed.id}`);
     expect(await findRelationship(crashed.id)).toBeUndefined();
 
     const reborn = build(partner, 'phoenix');
@@ -342,6 +349,108 @@ describe('relationships store', () => {
     await expectDomainError(insertRelationship(build(partner, 'PHOENIX'), cause), 'conflict');
   });
 
+  describe('partitions', () => {
+    /** A relationship whose id puts it in another partition than the one reserving its name. */
+    function buildApart(partnerTenantId: string, displayName: string): Relationship {
+      const beside = build(partnerTenantId, displayName);
+      const digit = beside.id.charAt(0) === '0' ? '1' : '0';
+      return { ...beside, id: digit + beside.id.slice(1) };
+    }
+    const reservation = (partner: string, displayName: string) =>
+      tableClient(tableNames.tenants).getEntity<{ relationshipId: string; pendingSince?: number }>(
+        namePartition(partner, displayName),
+        nameKey(displayName),
+      );
+
+    it('creates a relationship in the partition that reserves its name, in one transaction', async () => {
+      const partner = newTenant();
+      const relationship = build(partner, 'Beside');
+      expect(relationshipPartition(relationship)).toBe(namePartition(partner, 'Beside'));
+      await insertRelationship(relationship, cause);
+      const row = await reservation(partner, 'Beside');
+      expect(row.relationshipId).toBe(relationship.id);
+      // Only a reservation made outside the relationship's transaction is marked in flight.
+      expect(row.pendingSince).toBeUndefined();
+    });
+
+    it('keeps names unique when the name lives in another partition, through create, rename and delete', async () => {
+      const partner = newTenant();
+      const apart = buildApart(partner, 'Far away');
+      expect(relationshipPartition(apart)).not.toBe(namePartition(partner, 'Far away'));
+      const stored = await insertRelationship(apart, cause);
+      expect((await reservation(partner, 'Far away')).relationshipId).toBe(apart.id);
+      await expectDomainError(insertRelationship(build(partner, 'FAR AWAY'), cause), 'conflict');
+
+      const renamed = { ...apart, displayName: 'Elsewhere now' };
+      const replaced = await replaceRelationship(apart, renamed, stored.etag, cause);
+      expect((await reservation(partner, 'Elsewhere now')).relationshipId).toBe(apart.id);
+      await expect(reservation(partner, 'Far away')).rejects.toMatchObject({ statusCode: 404 });
+      await expectDomainError(insertRelationship(build(partner, 'elsewhere NOW'), cause), 'conflict');
+
+      await deleteRelationship(renamed, replaced.etag, cause);
+      await expect(reservation(partner, 'Elsewhere now')).rejects.toMatchObject({ statusCode: 404 });
+      await expect(insertRelationship(build(partner, 'Elsewhere now'), cause)).resolves.toBeDefined();
+    });
+
+    it('releases a reservation made for a rename that lost its race, and leaves the name free', async () => {
+      const partner = newTenant();
+      const apart = buildApart(partner, 'Racer');
+      const stored = await insertRelationship(apart, cause);
+      await replaceRelationship(apart, { ...apart, duration: 'P30D' }, stored.etag, cause);
+      // The rename was decided on the first version: its transaction fails, its new name is released.
+      await expectDomainError(
+        replaceRelationship(apart, { ...apart, displayName: 'Racer two' }, stored.etag, cause),
+        'stale',
+      );
+      await expect(reservation(partner, 'Racer two')).rejects.toMatchObject({ statusCode: 404 });
+      expect((await reservation(partner, 'Racer')).relationshipId).toBe(apart.id);
+    });
+
+    it('does not free an in-flight reservation for a competing create, but frees it once it is stale', async () => {
+      const partner = newTenant();
+      const inFlight = buildApart(partner, 'Contested');
+      // A rename or create whose transaction has not landed yet: the reservation exists, the owner does not hold it.
+      const rows = tableClient(tableNames.tenants);
+      const key = { partitionKey: namePartition(partner, 'Contested'), rowKey: 'name|contested' };
+      await rows.createEntity({ ...key, relationshipId: inFlight.id, pendingSince: Date.now() });
+      await expectDomainError(insertRelationship(build(partner, 'Contested'), cause), 'conflict');
+
+      // Left by a crash a while ago.
+      await rows.updateEntity({ ...key, pendingSince: Date.now() - 5 * 60_000 }, 'Merge');
+      const winner = build(partner, 'Contested');
+      await expect(insertRelationship(winner, cause)).resolves.toMatchObject({ value: winner });
+      expect((await reservation(partner, 'Contested')).relationshipId).toBe(winner.id);
+    });
+
+    it('lists a partner’s relationships across its partitions in id order, page by page', async () => {
+      const partner = newTenant();
+      const created = [];
+      for (let index = 0; index < 12; index++) created.push(buildApart(partner, `Spread ${index}`));
+      for (let index = 0; index < 12; index++) created.push(build(partner, `Beside ${index}`));
+      for (const relationship of created) await insertRelationship(relationship, cause);
+      expect(new Set(created.map(relationshipPartition)).size).toBeGreaterThan(4);
+      const pages = await allPages((skipToken) =>
+        listPartnerRelationships(partner, { ...query(), top: 5, skipToken }, relationshipCollection),
+      );
+      const listed = pages.flatMap((page) => page.items.map((item) => item.value.id));
+      expect(listed).toEqual(created.map((relationship) => relationship.id).sort());
+    });
+
+    it('merges a tenant’s audit log from its partitions newest first, page by page', async () => {
+      const partner = newTenant();
+      for (let index = 0; index < 10; index++) {
+        const at = now.plus({ minutes: index });
+        await insertRelationship(build(partner, `Audited ${index}`, { at }), { ...cause, at: toGraphDateTime(at) });
+      }
+      const pages = await allPages((skipToken) =>
+        listAuditEntries(partner, { ...query(), top: 3, skipToken }, auditCollection),
+      );
+      expect(pages.map((page) => page.items.length)).toEqual([3, 3, 3, 1]);
+      const times = pages.flatMap((page) => page.items.map((item) => item.value.activityDateTime));
+      expect(times).toEqual([...times].sort().reverse());
+      expect(new Set(times).size).toBe(10);
+    });
+  });
   describe('listPartnerRelationships', () => {
     const partner = newTenant();
     const otherPartner = newTenant();

@@ -15,6 +15,7 @@ import {
 import { toGraphDateTime } from '../../shared/domain/time';
 import { HttpRegistration } from '../../shared/registrations';
 import { caseValue, commitCase, insertSupportRequest, readCase, StoredCase } from '../../shared/store/support';
+import { tenantPartitionRange } from '../../shared/store/rows';
 import { ensureTables, tableClient, tableNames } from '../../shared/store/tables';
 
 /**
@@ -65,7 +66,9 @@ async function pendingCase() {
 async function auditNames(tenantId: string): Promise<string[]> {
   const names: string[] = [];
   const rows = tableClient(tableNames.tenants).listEntities<{ activityDisplayName: string }>({
-    queryOptions: { filter: odata`PartitionKey eq ${tenantId} and RowKey ge ${'aud|'} and RowKey lt ${'aud}'}` },
+    queryOptions: {
+      filter: `${tenantPartitionRange(tenantId)} and ${odata`RowKey ge ${'aud|'} and RowKey lt ${'aud}'}`}`,
+    },
   });
   for await (const row of rows) names.push(row.activityDisplayName);
   return names.sort();
