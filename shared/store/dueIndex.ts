@@ -4,24 +4,27 @@ import { Entity } from './rows';
 import { ensureTables, ignoreStatus, tableClient, tableNames } from './tables';
 
 /**
- * The due-date index (SPEC §4, §12): PartitionKey `{job}|{day due}`, RowKey
+ * The due-date index (SPEC §4, §12): PartitionKey `{job}|{day due}|{hex digit}`, RowKey
  * `{dueAt}|{relationshipId}[|{days}]`. Timestamps have a fixed width, so "everything due by now"
  * is the job's past days plus today's RowKeys up to now: a job reads only the entries that are
- * due, however many are stored. Day partitions keep each partition small as the index grows.
+ * due, however many are stored. Day partitions keep the index's partitions from growing with it,
+ * and the digit (the first of the relationship's or event's id) spreads a busy day, such as a
+ * bulk onboarding, over 16 of them.
  */
 const dueIndex = () => tableClient(tableNames.dueIndex);
 
-export function duePartition(job: string, dueAt: string): string {
-  return `${job}|${dueAt.slice(0, 10)}`;
+export function duePartition(job: string, dueAt: string, id: string): string {
+  return `${job}|${dueAt.slice(0, 10)}|${id.charAt(0).toLowerCase()}`;
 }
 
-/** Every entry of `job` due at or before `now`, oldest first. */
+/** Every entry of `job` due at or before `now`, oldest day first. */
 export function dueFilter(job: string, now: string): string {
-  const today = duePartition(job, now);
+  const today = `${job}|${now.slice(0, 10)}`;
   // '~' sorts after every character of an id, so the bound includes all entries due at `now`.
   const upTo = `${now}|~`;
+  // '}' follows '|': today's partitions are those from `{today}|` up to `{today}}`.
   const pastDays = odata`PartitionKey ge ${`${job}|`} and PartitionKey lt ${today}`;
-  const todaySoFar = odata`PartitionKey eq ${today} and RowKey le ${upTo}`;
+  const todaySoFar = odata`PartitionKey ge ${`${today}|`} and PartitionKey lt ${`${today}}`} and RowKey le ${upTo}`;
   return `(${pastDays}) or (${todaySoFar})`;
 }
 
@@ -41,7 +44,7 @@ export async function addDueEntries(entries: readonly DueEntry[]): Promise<void>
   await ensureTables();
   const byPartition = new Map<string, Entity[]>();
   for (const entry of entries) {
-    const partitionKey = duePartition(entry.job, entry.dueAt);
+    const partitionKey = duePartition(entry.job, entry.dueAt, entry.relationshipId);
     const rows = byPartition.get(partitionKey) ?? [];
     rows.push({
       partitionKey,
@@ -64,7 +67,7 @@ export async function addDueEntries(entries: readonly DueEntry[]): Promise<void>
   );
 }
 
-/** Entries of `job` due at or before `now` (a Graph timestamp), oldest first, at most `limit`. */
+/** Entries of `job` due at or before `now` (a Graph timestamp), oldest day first, at most `limit`. */
 export async function dueEntries(job: RelationshipJobId, now: string, limit: number): Promise<DueRow[]> {
   await ensureTables();
   const rows = dueIndex()

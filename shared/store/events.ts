@@ -118,7 +118,7 @@ interface RecoveryKey {
 function recoveryKey(partitionKey: string, outbox: readonly PendingEvent[], at: string): RecoveryKey {
   const dueAt = toGraphDateTime(fromGraphDateTime(at).plus({ minutes: recoveryDelayMinutes }));
   return {
-    partitionKey: duePartition(eventRecoveryJob, dueAt),
+    partitionKey: duePartition(eventRecoveryJob, dueAt, outbox[0].value.id),
     rowKey: `${dueAt}|${partitionKey}|${outbox[0].value.id}`,
   };
 }
@@ -198,7 +198,7 @@ export interface RecoveryEntry {
   eventIds: string[];
 }
 
-/** Recovery entries due by `now`, oldest first: one RowKey range, like every due-date query. */
+/** Recovery entries due by `now`, oldest day first: the same ranges as every due-date query. */
 export async function dueRecoveryEntries(now: string, limit: number): Promise<RecoveryEntry[]> {
   await ensureTables();
   const pages = tableClient(tableNames.dueIndex)

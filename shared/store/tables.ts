@@ -4,7 +4,7 @@ import { stale } from '../domain/errors';
 
 /** Every table the service uses, created once per process on first use. */
 export const tableNames = {
-  /** One partition per tenant: its relationships (as partner), audit log and notifications (rows.ts). */
+  /** Sixteen partitions per tenant: its relationships (as partner), audit log and notifications (rows.ts). */
   tenants: 'Tenants',
   customerRelationships: 'CustomerRelationships',
   directory: 'Directory',
