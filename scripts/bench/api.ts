@@ -5,7 +5,7 @@
  * processes (or uses running ones: BENCH_URL, BENCH_STORAGE), then measures at 1, 8 and 32
  * concurrent connections:
  *   - raw `@azure/data-tables` point reads and inserts against the same Azurite (closed loops in
- *     this process);
+ *     this process), each just before the API operation it bounds;
  *   - GET a relationship by id, GET the list with $filter and $top=100, POST create, and
  *     POST lockForApproval followed by POST approve (autocannon).
  * Reports requests/s, p50/p99 latency, errors, the host's peak RSS and each process's CPU use as
@@ -49,14 +49,16 @@ const customerCount = 32;
 const readSeedCount = 200;
 const readSeedActive = 120;
 
-type Operation =
-  | 'raw point read'
-  | 'raw insert'
-  | 'raw 3-row transaction'
-  | 'GET by id'
-  | 'GET list'
-  | 'POST create'
-  | 'POST lock + approve';
+const operations = [
+  'raw point read',
+  'raw insert',
+  'raw 3-row transaction',
+  'GET by id',
+  'GET list',
+  'POST create',
+  'POST lock + approve',
+] as const;
+type Operation = (typeof operations)[number];
 
 interface Cell extends CellResult {
   operation: Operation;
@@ -80,7 +82,8 @@ interface Pending {
  * Azurite's store (LokiJS) finds a row by scanning its partition (its index covers PartitionKey
  * only), so point reads and writes slow down as a partition grows. Every write cell therefore
  * starts on a fresh partition (raw inserts) or a fresh partner (the API), so that cells compare
- * like with like whatever ran before them.
+ * like with like whatever ran before them. It also slows as the store fills, so each floor is
+ * measured just before the API cell it bounds.
  */
 
 /** Runs autocannon and times it from its first request to its last response. */
@@ -214,38 +217,19 @@ class Bench {
 
     const durationMs = seconds * 1000;
     console.log(`Measuring (${seconds} s per cell)...`);
-    for (const c of only.has('raw') ? levels : []) {
-      await this.measure('raw point read', c, () =>
-        closedLoop(c, durationMs, () =>
-          table.getEntity(readPartition, rowKeys[Math.floor(Math.random() * rowKeys.length)]),
-        ),
-      );
-    }
-    for (const c of only.has('raw') ? levels : []) {
-      const insertPartition = randomUUID();
-      await this.measure('raw insert', c, () =>
-        closedLoop(c, durationMs, (n) =>
-          table.createEntity(relationshipLikeRow(insertPartition, `rel|${n}-${randomUUID()}`)),
-        ),
-      );
-    }
-    // What a create stores atomically (name reservation, relationship, audit entry), as one raw
-    // transaction: the floor of a create that keeps those three together.
-    for (const c of only.has('raw') ? levels : []) {
-      const transactionPartition = randomUUID();
-      await this.measure('raw 3-row transaction', c, () =>
-        closedLoop(c, durationMs, (n) => {
-          const key = `${n}-${randomUUID()}`;
-          return table.submitTransaction([
-            ['create', { partitionKey: transactionPartition, rowKey: `name|${key}`, relationshipId: key }],
-            ['create', relationshipLikeRow(transactionPartition, `rel|${key}`)],
-            ['upsert', relationshipLikeRow(transactionPartition, `aud|${key}`), 'Replace'],
-          ]);
-        }),
-      );
-    }
-    for (const c of only.has('get') ? levels : []) {
-      await this.measure('GET by id', c, () => cannon(this.getByIdOptions(c, readPartner, readIds, seconds)));
+    // Each floor is measured just before the API operation it bounds, at the same level: Azurite
+    // slows as it fills, so floors measured first, on an emptier store, would flatter themselves.
+    for (const c of levels) {
+      if (only.has('raw')) {
+        await this.measure('raw point read', c, () =>
+          closedLoop(c, durationMs, () =>
+            table.getEntity(readPartition, rowKeys[Math.floor(Math.random() * rowKeys.length)]),
+          ),
+        );
+      }
+      if (only.has('get')) {
+        await this.measure('GET by id', c, () => cannon(this.getByIdOptions(c, readPartner, readIds, seconds)));
+      }
     }
     const filter = encodeURIComponent("status eq 'active'");
     for (const c of only.has('list') ? levels : []) {
@@ -259,12 +243,35 @@ class Bench {
       );
     }
     const createRates = new Map<number, number>();
-    for (const c of only.has('create') ? levels : []) {
-      const partner = await client.partnerToken(randomUUID());
-      const cell = await this.measure('POST create', c, () =>
-        cannon(this.createOptions(c, partner, customers, seconds)),
-      );
-      createRates.set(c, cell.rate);
+    for (const c of levels) {
+      if (only.has('raw')) {
+        const insertPartition = randomUUID();
+        await this.measure('raw insert', c, () =>
+          closedLoop(c, durationMs, (n) =>
+            table.createEntity(relationshipLikeRow(insertPartition, `rel|${n}-${randomUUID()}`)),
+          ),
+        );
+        // What a create stores atomically (name reservation, relationship, audit entry), as one raw
+        // transaction: the floor of a create that keeps those three together.
+        const transactionPartition = randomUUID();
+        await this.measure('raw 3-row transaction', c, () =>
+          closedLoop(c, durationMs, (n) => {
+            const key = `${n}-${randomUUID()}`;
+            return table.submitTransaction([
+              ['create', { partitionKey: transactionPartition, rowKey: `name|${key}`, relationshipId: key }],
+              ['create', relationshipLikeRow(transactionPartition, `rel|${key}`)],
+              ['upsert', relationshipLikeRow(transactionPartition, `aud|${key}`), 'Replace'],
+            ]);
+          }),
+        );
+      }
+      if (only.has('create')) {
+        const partner = await client.partnerToken(randomUUID());
+        const cell = await this.measure('POST create', c, () =>
+          cannon(this.createOptions(c, partner, customers, seconds)),
+        );
+        createRates.set(c, cell.rate);
+      }
     }
     let pairRate: number | undefined;
     for (const c of only.has('lock') ? levels : []) {
@@ -452,6 +459,10 @@ async function main(): Promise<void> {
   } finally {
     bench.close();
   }
+  // Measured floor-then-API per level; reported by operation.
+  bench.cells.sort(
+    (a, b) => operations.indexOf(a.operation) - operations.indexOf(b.operation) || a.connections - b.connections,
+  );
   const hostHighWaterMark = environment.hostPid ? peakResidentBytes(environment.hostPid) : undefined;
   await environment.stop();
 
