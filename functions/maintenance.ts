@@ -6,6 +6,8 @@ import {
   DueEntry,
   expireIfApprovalLapsed,
   expiryWarningDue,
+  isCurrentExpiryWarning,
+  nextExpiryWarning,
   jobIds,
   processEndDate,
   purgeDue,
@@ -14,7 +16,7 @@ import {
 import { Relationship } from '../shared/domain/relationships';
 import { toGraphDateTime } from '../shared/domain/time';
 import { JobReport, registerJob } from '../shared/jobs';
-import { dueEntries, DueRow, removeDueEntry } from '../shared/store/dueIndex';
+import { addDueEntries, dueEntries, DueRow, removeDueEntry } from '../shared/store/dueIndex';
 import {
   deliverOnce,
   dueRecoveryEntries,
@@ -80,10 +82,15 @@ async function applyDecision(
   return undefined;
 }
 
+/**
+ * Handles every entry of `job` due by `now`, in batches. With `followUps` (handling an entry may
+ * schedule another, already due when the clock has jumped) it reads again until nothing new is due.
+ */
 async function runOverDueEntries(
   job: RelationshipJobId,
   now: DateTime,
   handle: (context: JobContext, entry: DueEntry) => Promise<Outcome>,
+  options: { followUps?: boolean } = {},
 ): Promise<JobReport> {
   const context: JobContext = { now, indexEntriesRead: 0, relationshipsRead: 0 };
   const outcomes: Record<string, string[]> = {};
@@ -101,7 +108,7 @@ async function runOverDueEntries(
       if (outcome) (outcomes[outcome] ??= []).push(row.entry.relationshipId);
       await removeDueEntry(row);
     });
-    if (rows.length < batchSize) break;
+    if (rows.length < batchSize && !options.followUps) break;
   }
   const { indexEntriesRead, relationshipsRead } = context;
   return { due, indexEntriesRead, relationshipsRead, ...outcomes };
@@ -138,12 +145,22 @@ export function processEndDates(now: DateTime): Promise<JobReport> {
 }
 
 export function sendExpiryWarnings(now: DateTime): Promise<JobReport> {
-  return runOverDueEntries(jobIds.sendExpiryWarnings, now, async (context, entry) => {
-    const stored = await readRelationship(context, entry.relationshipId);
-    if (!stored || !expiryWarningDue(stored.value, entry, now)) return undefined;
-    const sent = await deliverOnce(expiryWarning(stored.value, entry.days ?? 0, toGraphDateTime(now)));
-    return sent ? `warned${entry.days}Days` : undefined;
-  });
+  return runOverDueEntries(
+    jobIds.sendExpiryWarnings,
+    now,
+    async (context, entry) => {
+      const stored = await readRelationship(context, entry.relationshipId);
+      if (!stored || !isCurrentExpiryWarning(stored.value, entry)) return undefined;
+      // The next warning is scheduled before this entry goes, whether or not this one is sent
+      // (auto-extension may be switched off before then).
+      const next = nextExpiryWarning(stored.value, entry.days);
+      if (next) await addDueEntries([next]);
+      if (!expiryWarningDue(stored.value, entry, now)) return undefined;
+      const sent = await deliverOnce(expiryWarning(stored.value, entry.days ?? 0, toGraphDateTime(now)));
+      return sent ? `warned${entry.days}Days` : undefined;
+    },
+    { followUps: true },
+  );
 }
 
 export function purgeEnded(now: DateTime): Promise<JobReport> {

@@ -54,17 +54,30 @@ export function dueEntriesFor(previous: Relationship | undefined, next: Relation
   }
   if (next.status === 'active' && next.endDateTime && (statusChanged || previous?.endDateTime !== next.endDateTime)) {
     entries.push({ job: jobIds.processEndDates, dueAt: next.endDateTime, relationshipId: id });
-    const activated = next.activatedDateTime ?? next.lastModifiedDateTime;
-    for (const days of expiryWarningDays) {
-      const dueAt = plusDays(next.endDateTime, -days);
-      // A warning earlier than the relationship's own start would only be noise.
-      if (dueAt > activated) entries.push({ job: jobIds.sendExpiryWarnings, dueAt, relationshipId: id, days });
-    }
+    const warning = nextExpiryWarning(next);
+    if (warning) entries.push(warning);
   }
   if ((next.status === 'expired' || next.status === 'terminated') && statusChanged && next.endDateTime) {
     entries.push({ job: jobIds.purgeEnded, dueAt: plusDays(next.endDateTime, purgeAfterDays), relationshipId: id });
   }
   return entries;
+}
+
+/**
+ * The expiry warning that follows the one `afterDays` before the end (the first when omitted).
+ * Warnings are chained: only the next one is scheduled, and the job schedules the one after it
+ * when it handles it, so an activation stores one warning entry instead of three.
+ */
+export function nextExpiryWarning(relationship: Relationship, afterDays?: number): DueEntry | undefined {
+  if (!relationship.endDateTime) return undefined;
+  const activated = relationship.activatedDateTime ?? relationship.lastModifiedDateTime;
+  for (const days of expiryWarningDays) {
+    if (afterDays !== undefined && days >= afterDays) continue;
+    const dueAt = plusDays(relationship.endDateTime, -days);
+    // A warning earlier than the relationship's own start would only be noise.
+    if (dueAt > activated) return { job: jobIds.sendExpiryWarnings, dueAt, relationshipId: relationship.id, days };
+  }
+  return undefined;
 }
 
 /** 90 days after lockForApproval without an answer, the request expires (it ended at that moment). */
@@ -96,9 +109,17 @@ export function processEndDate(relationship: Relationship, now: DateTime): Relat
 
 /** A warning is due when the relationship still ends at the warned-about date and will not extend. */
 export function expiryWarningDue(relationship: Relationship, entry: DueEntry, now: DateTime): boolean {
+  return (
+    isCurrentExpiryWarning(relationship, entry) &&
+    !willAutoExtend(relationship) &&
+    fromGraphDateTime(entry.dueAt) <= now
+  );
+}
+
+/** Whether a warning entry belongs to the relationship's current end (an extension starts a new chain). */
+export function isCurrentExpiryWarning(relationship: Relationship, entry: DueEntry): boolean {
   if (relationship.status !== 'active' || !relationship.endDateTime || entry.days === undefined) return false;
-  if (plusDays(relationship.endDateTime, -entry.days) !== entry.dueAt) return false;
-  return !willAutoExtend(relationship) && fromGraphDateTime(entry.dueAt) <= now;
+  return plusDays(relationship.endDateTime, -entry.days) === entry.dueAt;
 }
 
 /** Expired and terminated relationships are purged, and their names freed, 365 days after they ended. */

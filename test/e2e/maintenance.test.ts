@@ -220,6 +220,45 @@ describe('scheduled maintenance', () => {
     });
   });
 
+  it('sends every warning already due when the clock jumps past several, once each', async () => {
+    const tenants = newTenants();
+    let tokens = await at(t0, tenants);
+    const active = await client.activeRelationship(tokens.partner, tokens.customer, tenants.customerTenantId, {
+      duration: 'P100D',
+    });
+    const id = String(active.id);
+    // Nothing ran at 30 or 7 days before the end; the first run after them sends both.
+    tokens = await at(t0.plus({ days: 95 }), tenants);
+    const report = await runJob('sendExpiryWarnings');
+    expect(report.warned30Days).toEqual([id]);
+    expect(report.warned7Days).toEqual([id]);
+    expect(report.warned1Days).toBeUndefined();
+    tokens = await at(t0.plus({ days: 99 }), tenants);
+    expect((await runJob('sendExpiryWarnings')).warned1Days).toEqual([id]);
+    expect(await runJob('sendExpiryWarnings')).not.toHaveProperty('warned1Days');
+  });
+
+  it('warns after auto-extension is switched off, though it was on when the first warning fell due', async () => {
+    const tenants = newTenants();
+    let tokens = await at(t0, tenants);
+    const active = await client.activeRelationship(tokens.partner, tokens.customer, tenants.customerTenantId, {
+      duration: 'P100D',
+      autoExtendDuration: 'P180D',
+    });
+    const id = String(active.id);
+    tokens = await at(t0.plus({ days: 70 }), tenants);
+    expect(JSON.stringify(await runJob('sendExpiryWarnings'))).not.toContain(id);
+    const current = await client.call('GET', `${relationshipsUrl}/${id}`, { token: tokens.partner });
+    const off = await client.call('PATCH', `${relationshipsUrl}/${id}`, {
+      token: tokens.partner,
+      body: { autoExtendDuration: 'PT0S' },
+      headers: { 'if-match': String(current.headers.get('etag')) },
+    });
+    expect(off.status).toBe(200);
+    tokens = await at(t0.plus({ days: 93 }), tenants);
+    expect((await runJob('sendExpiryWarnings')).warned7Days).toEqual([id]);
+  });
+
   it('sends no warning for a relationship that will auto-extend', async () => {
     const tenants = newTenants();
     let tokens = await at(t0, tenants);

@@ -1,9 +1,12 @@
 import { DateTime } from 'luxon';
 import { eventsOf, expiryWarning } from '../../shared/domain/events';
 import {
+  DueEntry,
   dueEntriesFor,
   expireIfApprovalLapsed,
   expiryWarningDue,
+  isCurrentExpiryWarning,
+  nextExpiryWarning,
   processEndDate,
   purgeDue,
   willAutoExtend,
@@ -129,23 +132,45 @@ describe('due-date index entries', () => {
     ]);
   });
 
-  it('schedules the end date and the warnings that fall after activation when activated or extended', () => {
+  it('schedules the end date and the first warning that falls after activation when activated or extended', () => {
     const pending = relationship({ status: 'approvalPending', activatedDateTime: null, endDateTime: null });
     const short = { ...relationship({ duration: 'P10D' }), endDateTime: iso(t0.plus({ days: 10 })) };
     expect(dueEntriesFor(pending, short).map((e) => [e.job, e.days])).toEqual([
       ['processEndDates', undefined],
       ['sendExpiryWarnings', 7],
-      ['sendExpiryWarnings', 1],
     ]);
     const active = relationship();
     const extended = { ...active, endDateTime: iso(t0.plus({ days: 545 })) };
-    expect(dueEntriesFor(active, extended).map((e) => e.job)).toEqual([
-      'processEndDates',
-      'sendExpiryWarnings',
-      'sendExpiryWarnings',
-      'sendExpiryWarnings',
+    expect(dueEntriesFor(active, extended).map((e) => [e.job, e.days])).toEqual([
+      ['processEndDates', undefined],
+      ['sendExpiryWarnings', 30],
     ]);
     expect(dueEntriesFor(active, { ...active, autoExtendDuration: 'P180D' })).toEqual([]);
+  });
+
+  it('chains the warnings: each names the next, 30 then 7 then 1 day before the end, then none', () => {
+    const active = { ...relationship(), endDateTime: iso(t0.plus({ days: 100 })) };
+    const first = nextExpiryWarning(active);
+    expect(first).toEqual({
+      job: 'sendExpiryWarnings',
+      dueAt: iso(t0.plus({ days: 70 })),
+      relationshipId: active.id,
+      days: 30,
+    });
+    expect(nextExpiryWarning(active, 30)).toMatchObject({ dueAt: iso(t0.plus({ days: 93 })), days: 7 });
+    expect(nextExpiryWarning(active, 7)).toMatchObject({ dueAt: iso(t0.plus({ days: 99 })), days: 1 });
+    expect(nextExpiryWarning(active, 1)).toBeUndefined();
+    // Only warnings after the relationship's own start are worth sending.
+    const short = { ...relationship({ duration: 'P5D' }), endDateTime: iso(t0.plus({ days: 5 })) };
+    expect(nextExpiryWarning(short)).toMatchObject({ days: 1 });
+  });
+
+  it('tells a warning of the current end from one left by an earlier end', () => {
+    const active = { ...relationship(), endDateTime: iso(t0.plus({ days: 100 })) };
+    const warning = nextExpiryWarning(active) as DueEntry;
+    expect(isCurrentExpiryWarning(active, warning)).toBe(true);
+    expect(isCurrentExpiryWarning({ ...active, endDateTime: iso(t0.plus({ days: 280 })) }, warning)).toBe(false);
+    expect(isCurrentExpiryWarning({ ...active, status: 'terminated' }, warning)).toBe(false);
   });
 
   it('schedules the purge when a relationship ends', () => {
