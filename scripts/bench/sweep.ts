@@ -101,9 +101,15 @@ async function runScenario(stored: number, due: number): Promise<void> {
     rows.push(partition);
   }
   const client = tableClient(tableNames.tenants);
-  await inBatches(rows.flat(), 100, 8, (batch) =>
-    client.submitTransaction(batch.map((row): TransactionAction => ['upsert', row, 'Replace'])),
-  );
+  // A partner's relationships spread over its partitions; a transaction holds one partition's.
+  const byPartition = new Map<string, { partitionKey: string; rowKey: string }[]>();
+  for (const row of rows.flat()) byPartition.set(row.partitionKey, [...(byPartition.get(row.partitionKey) ?? []), row]);
+  await inBatches([...byPartition.values()], 1, 8, async ([partition]) => {
+    for (let start = 0; start < partition.length; start += 100) {
+      const batch = partition.slice(start, start + 100);
+      await client.submitTransaction(batch.map((row): TransactionAction => ['upsert', row, 'Replace']));
+    }
+  });
   // In due order, so each batch falls in few day partitions of the index.
   dueEntries.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
   await inBatches(dueEntries, 100, 8, (batch) => addDueEntries(batch));
