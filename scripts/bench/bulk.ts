@@ -12,10 +12,11 @@
  * (default 900; 0 for no limit) and reports what it completed by then. For that reason it also
  * measures raw inserts into a partition as large as the partner's at the end of the run.
  */
-import { odata, TableClient } from '@azure/data-tables';
+import { TableClient } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { tenantPartitionRange } from '../../shared/store/rows';
 import {
   closedLoop,
   CpuWindow,
@@ -290,7 +291,7 @@ async function partitionSizes(table: TableClient, tenantId: string): Promise<Map
   const sizes = new Map<string, number>();
   const found = table.listEntities({
     queryOptions: {
-      filter: odata`PartitionKey ge ${`${tenantId}|`} and PartitionKey lt ${`${tenantId}}`}`,
+      filter: tenantPartitionRange(tenantId),
       select: ['PartitionKey'],
     },
   });

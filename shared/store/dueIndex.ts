@@ -1,6 +1,6 @@
 import { odata, TransactionAction } from '@azure/data-tables';
 import { DueEntry, RelationshipJobId } from '../domain/maintenance';
-import { Entity } from './rows';
+import { Entity, idDigit } from './rows';
 import { ensureTables, ignoreStatus, tableClient, tableNames } from './tables';
 
 /**
@@ -14,7 +14,7 @@ import { ensureTables, ignoreStatus, tableClient, tableNames } from './tables';
 const dueIndex = () => tableClient(tableNames.dueIndex);
 
 export function duePartition(job: string, dueAt: string, id: string): string {
-  return `${job}|${dueAt.slice(0, 10)}|${id.charAt(0).toLowerCase()}`;
+  return `${job}|${dueAt.slice(0, 10)}|${idDigit(id)}`;
 }
 
 /** Every entry of `job` due at or before `now`, oldest day first. */

@@ -42,6 +42,8 @@ export interface Keyed<T> extends Stored<T> {
   key: string;
 }
 
+const byKey = (a: { key: string }, b: { key: string }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
 /**
  * Pages an in-memory list the same way `queryPartition` pages storage, for collections gathered
  * from several partitions (a customer's view) or needing a full scan ($orderby, $count).
@@ -50,9 +52,7 @@ export function pageInMemory<T>(items: readonly Keyed<T>[], query: CollectionQue
   const skip = decodeSkipToken(query.skipToken);
   const matching = items
     .filter((item) => matchesFilter(query.filter, item.value, spec))
-    .sort(
-      (a, b) => compareEntities(a.value, b.value, query.orderBy, spec) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
-    );
+    .sort((a, b) => compareEntities(a.value, b.value, query.orderBy, spec) || byKey(a, b));
   let begin = 0;
   if (skip && 'offset' in skip) begin = skip.offset;
   if (skip && 'after' in skip) {
@@ -161,6 +161,6 @@ export async function queryPartitions<T>(
       scan({ ...options, partitions: odata`PartitionKey eq ${partitionKey}` }, plan),
     ),
   );
-  const merged = perPartition.flat().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const merged = perPartition.flat().sort(byKey);
   return toPage(plan.streaming ? merged.slice(0, options.query.top + 1) : merged, options.query, options.spec, plan);
 }

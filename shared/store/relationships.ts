@@ -126,6 +126,11 @@ export async function findChild<T>(
   }
 }
 
+/** Deletes a name reservation still at `etag`; gone or changed means another writer got there first. */
+async function deleteReservation(partitionKey: string, rowKey: string, etag: string | undefined): Promise<void> {
+  await relationships().deleteEntity(partitionKey, rowKey, { etag }).catch(ignoreStatus(404, 412));
+}
+
 /** A reservation made outside its relationship's transaction counts as in flight this long. */
 const pendingReservationMs = 60_000;
 
@@ -147,11 +152,7 @@ async function releaseOrphanedName(partnerTenantId: string, displayName: string)
   if (reservedAt > 0 && Date.now() - reservedAt < pendingReservationMs) return false;
   const owner = await findRelationship(String(reservation.relationshipId));
   if (owner && normalizeName(owner.value.displayName) === normalizeName(displayName)) return false;
-  try {
-    await relationships().deleteEntity(partitionKey, nameKey(displayName), { etag: reservation.etag });
-  } catch (error) {
-    if (!isStatus(error, 404) && !isStatus(error, 412)) throw error;
-  }
+  await deleteReservation(partitionKey, nameKey(displayName), reservation.etag);
   return true;
 }
 
@@ -197,9 +198,7 @@ async function submitWithName(
   try {
     return { response: await relationships().submitTransaction(actions), first: 0 };
   } catch (error) {
-    await relationships()
-      .deleteEntity(reservation.partitionKey, reservation.rowKey, { etag: reserved.etag })
-      .catch(ignoreStatus(404, 412));
+    await deleteReservation(reservation.partitionKey, reservation.rowKey, reserved.etag);
     throw error;
   }
 }
@@ -219,10 +218,11 @@ function nameRelease(relationship: Relationship): { action?: TransactionAction; 
   const after = async (): Promise<void> => {
     try {
       const reservation = await relationships().getEntity(partitionKey, rowKey);
-      if (reservation.relationshipId !== relationship.id) return;
-      await relationships().deleteEntity(partitionKey, rowKey, { etag: reservation.etag });
+      if (reservation.relationshipId === relationship.id) {
+        await deleteReservation(partitionKey, rowKey, reservation.etag);
+      }
     } catch (error) {
-      if (!isStatus(error, 404) && !isStatus(error, 412)) throw error;
+      if (!isStatus(error, 404)) throw error;
     }
   };
   return { after };

@@ -29,6 +29,11 @@ export type Entity = { partitionKey: string; rowKey: string } & Record<string, u
 
 const partitionDigits = '0123456789abcdef';
 
+/** The digit that places a row named by a hex id (a relationship, an event, a due entry). */
+export function idDigit(id: string): string {
+  return id.charAt(0).toLowerCase();
+}
+
 export function tenantPartition(tenantId: string, digit: string): string {
   return `${tenantId}|${digit}`;
 }
@@ -50,12 +55,12 @@ export function tenantOfPartition(partitionKey: string): string {
 
 /** Where a relationship and its children live: its partner's partition named by its id's first digit. */
 export function relationshipPartition(relationship: Pick<Relationship, 'id' | 'partnerTenantId'>): string {
-  return tenantPartition(relationship.partnerTenantId, relationship.id.charAt(0).toLowerCase());
+  return tenantPartition(relationship.partnerTenantId, idDigit(relationship.id));
 }
 
 /** Where an event row with this (hex GUID) id lives in its tenant's partitions. */
 export function eventPartition(tenantId: string, eventId: string): string {
-  return tenantPartition(tenantId, eventId.charAt(0).toLowerCase());
+  return tenantPartition(tenantId, idDigit(eventId));
 }
 
 function nameDigit(displayName: string): string {
