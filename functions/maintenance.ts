@@ -17,13 +17,7 @@ import { Relationship } from '../shared/domain/relationships';
 import { toGraphDateTime } from '../shared/domain/time';
 import { JobReport, registerJob } from '../shared/jobs';
 import { addDueEntries, dueEntries, DueRow, removeDueEntry } from '../shared/store/dueIndex';
-import {
-  deliverOnce,
-  dueRecoveryEntries,
-  eventRecoveryJob,
-  publishStrandedEvents,
-  removeRecoveryEntry,
-} from '../shared/store/events';
+import { deliverOnce, dueRecoveryEntries, eventRecoveryJob, recoverEvents } from '../shared/store/events';
 import { Stored } from '../shared/store/paging';
 import { deleteRelationship, findRelationship, replaceRelationship } from '../shared/store/relationships';
 
@@ -181,7 +175,7 @@ export function purgeEnded(now: DateTime): Promise<JobReport> {
 
 /**
  * Publishes audit entries and notifications a crash stranded between a change and its
- * publication (see shared/store/events.ts): point reads of the events each due entry names.
+ * publication (see shared/store/events.ts): one point read of each due entry's witness row.
  */
 export async function publishEvents(now: DateTime): Promise<JobReport> {
   let due = 0;
@@ -190,8 +184,7 @@ export async function publishEvents(now: DateTime): Promise<JobReport> {
     const rows = await dueRecoveryEntries(toGraphDateTime(now), batchSize);
     due += rows.length;
     await forEachLimited(rows, parallelism, async (row) => {
-      published += await publishStrandedEvents(row.outboxPartition, row.eventIds);
-      await removeRecoveryEntry(row);
+      published += await recoverEvents(row);
     });
     if (rows.length < batchSize) break;
   }

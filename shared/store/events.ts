@@ -14,10 +14,9 @@ import { ensureTables, ignoreStatus, isStatus, tableClient, tableNames } from '.
  * An event for the tenant whose partition a change is written in (the partner, for relationship
  * changes) is stored in that change's own transaction: neither exists without the other, at no
  * extra storage call. An event for another tenant (the customer) cannot join that transaction; it
- * is stored beside the change as an `evt|{id}` outbox row, then copied to its tenant in the
- * partition its id names (so copying twice is harmless) and the outbox row removed.
+ * is carried by a recovery entry written just before (see `prepareEvents`), then copied to its
+ * tenant in the partition its id names (so copying twice is harmless).
  */
-export const pendingEventPrefix = 'evt|';
 const auditPrefix = 'aud|';
 const notificationPrefix = 'ntf|';
 const sentPrefix = 'sent|';
@@ -99,11 +98,12 @@ export function notificationFromRow(row: Record<string, unknown>): Notification 
 
 const tenants = () => tableClient(tableNames.tenants);
 
+/** Event ids are fresh per change (`withFreshId`), so an existing row is this very event: delivered already. */
 async function deliver(event: PendingEvent): Promise<void> {
-  await tenants().upsertEntity(eventRow(event, eventPartition(event.value.tenantId, event.value.id)), 'Replace');
+  await tenants()
+    .createEntity(eventRow(event, eventPartition(event.value.tenantId, event.value.id)))
+    .catch(ignoreStatus(409));
 }
-
-const outboxKey = (eventId: string): string => `${pendingEventPrefix}${eventId}`;
 
 /** DueIndex partition of recovery entries: where to look for events a crash may have stranded. */
 export const eventRecoveryJob = 'publishEvents';
@@ -123,32 +123,17 @@ function recoveryKey(partitionKey: string, outbox: readonly PendingEvent[], at: 
   };
 }
 
-/** Copies outbox events to their tenants, then drops the outbox rows and (when known) their recovery entry. */
-async function publishOutbox(
-  partitionKey: string,
-  outbox: readonly PendingEvent[],
-  recovery?: RecoveryKey,
-): Promise<void> {
-  if (outbox.length === 0) return;
-  await ensureTables();
+/** Copies outbox events to their tenants, then drops their recovery entry. */
+async function publishOutbox(outbox: readonly PendingEvent[], recovery: RecoveryKey): Promise<void> {
   await Promise.all(outbox.map(deliver));
-  const cleanup: TransactionAction[] = outbox.map((event) => [
-    'delete',
-    { partitionKey, rowKey: outboxKey(event.value.id) },
-  ]);
-  // A 404 means another publisher got there first.
-  await Promise.all([
-    tenants().submitTransaction(cleanup).catch(ignoreStatus(404)),
-    recovery &&
-      tableClient(tableNames.dueIndex).deleteEntity(recovery.partitionKey, recovery.rowKey).catch(ignoreStatus(404)),
-  ]);
+  await removeRecoveryEntry(recovery);
 }
 
 /**
  * A change's transaction is conditional on its ETag, so it is stored once, and its events are
  * new rows (inserted, which costs the store one lookup less than an upsert). Ids derived from the
  * transition alone would collide for two changes in the same millisecond, so each stored event
- * gets a fresh id; its outbox row carries that id, which keeps copying it twice harmless.
+ * gets a fresh id, which keeps copying it twice harmless.
  */
 function withFreshId(event: PendingEvent): PendingEvent {
   return event.type === 'audit'
@@ -158,17 +143,18 @@ function withFreshId(event: PendingEvent): PendingEvent {
 
 /** The events of one change, ready for its transaction in one tenant's partition. */
 export interface PreparedEvents {
-  /** To add to the change's transaction: the partition tenant's own events, and outbox rows. */
+  /** To add to the change's transaction: the partition tenant's own events. */
   actions: TransactionAction[];
-  /** Once the transaction is stored: copies the outbox events to their tenants. */
+  /** Once the transaction is stored: copies the other tenants' events to them. */
   publish(): Promise<void>;
 }
 
 /**
- * Prepares a change's events for its transaction in `partitionKey`. When some are for other
- * tenants, a recovery entry naming them is written first (due a little later), so a crash between
- * the change and their publication is repaired by the publishEvents job with point reads, never
- * by scanning.
+ * Prepares a change's events for its transaction in `partitionKey`. Events for other tenants
+ * cannot join that transaction, so a recovery entry carrying them is written first (due a little
+ * later), naming one of the change's own event rows as its witness: the witness exists if and only
+ * if the change was stored. The change then publishes them itself and removes the entry; after a
+ * crash in between, the publishEvents job does, with one point read and never a scan.
  */
 export async function prepareEvents(partitionKey: string, events: DomainEvents, at: string): Promise<PreparedEvents> {
   const all = pending(events).map(withFreshId);
@@ -177,71 +163,63 @@ export async function prepareEvents(partitionKey: string, events: DomainEvents, 
   const outbox = all.filter((event) => event.value.tenantId !== tenantId);
   const actions: TransactionAction[] = own.map((event) => ['create', eventRow(event, partitionKey)]);
   if (outbox.length === 0) return { actions, publish: async () => undefined };
+  // Every change is in the log of the tenant whose partition stores it (SPEC §9): the partner's.
+  if (own.length === 0) throw new Error(`A change in ${partitionKey} has events for other tenants but none of its own`);
 
   await ensureTables();
   const recovery = recoveryKey(partitionKey, outbox, at);
-  await tableClient(tableNames.dueIndex).upsertEntity(
-    { ...recovery, outboxPartition: partitionKey, eventIds: JSON.stringify(outbox.map((event) => event.value.id)) },
-    'Replace',
-  );
-  for (const event of outbox) {
-    actions.push(['create', { partitionKey, rowKey: outboxKey(event.value.id), event: JSON.stringify(event) }]);
-  }
-  return { actions, publish: () => publishOutbox(partitionKey, outbox, recovery) };
+  await tableClient(tableNames.dueIndex).createEntity({
+    ...recovery,
+    witnessPartition: partitionKey,
+    witnessRowKey: eventRow(own[0], partitionKey).rowKey,
+    events: JSON.stringify(outbox),
+  });
+  return { actions, publish: () => publishOutbox(outbox, recovery) };
 }
 
-export interface RecoveryEntry {
-  partitionKey: string;
-  rowKey: string;
-  /** The partition holding the outbox rows. */
-  outboxPartition: string;
-  eventIds: string[];
+export interface RecoveryEntry extends RecoveryKey {
+  /** A row the change created in its own transaction: it exists if and only if the change was stored. */
+  witnessPartition: string;
+  witnessRowKey: string;
+  /** The other tenants' events of the change. */
+  events: string;
 }
 
 /** Recovery entries due by `now`, oldest day first: the same ranges as every due-date query. */
 export async function dueRecoveryEntries(now: string, limit: number): Promise<RecoveryEntry[]> {
   await ensureTables();
   const pages = tableClient(tableNames.dueIndex)
-    .listEntities<{ outboxPartition: string; eventIds: string }>({
-      queryOptions: { filter: dueFilter(eventRecoveryJob, now) },
-    })
+    .listEntities<RecoveryEntry>({ queryOptions: { filter: dueFilter(eventRecoveryJob, now) } })
     .byPage({ maxPageSize: Math.min(limit, 1000) });
   const entries: RecoveryEntry[] = [];
   for await (const page of pages) {
     for (const row of page) {
-      entries.push({
-        partitionKey: String(row.partitionKey),
-        rowKey: String(row.rowKey),
-        outboxPartition: row.outboxPartition,
-        eventIds: JSON.parse(row.eventIds),
-      });
+      entries.push(row);
       if (entries.length >= limit) return entries;
     }
   }
   return entries;
 }
 
-export async function removeRecoveryEntry(entry: RecoveryEntry): Promise<void> {
+export async function removeRecoveryEntry(entry: RecoveryKey): Promise<void> {
   await tableClient(tableNames.dueIndex).deleteEntity(entry.partitionKey, entry.rowKey).catch(ignoreStatus(404));
 }
 
-/** Publishes whichever of these events are still in the outbox (a recovery entry's work); returns how many. */
-export async function publishStrandedEvents(outboxPartition: string, eventIds: readonly string[]): Promise<number> {
+/**
+ * A recovery entry's work: publishes its events if their change was stored (its witness exists),
+ * then removes the entry either way. Returns how many events it published.
+ */
+export async function recoverEvents(entry: RecoveryEntry): Promise<number> {
   await ensureTables();
-  const found = await Promise.all(
-    eventIds.map(async (id) => {
-      try {
-        const row = await tenants().getEntity<{ event: string }>(outboxPartition, outboxKey(id));
-        return JSON.parse(row.event) as PendingEvent;
-      } catch (error) {
-        if (isStatus(error, 404)) return undefined;
-        throw error;
-      }
-    }),
-  );
-  const stranded = found.filter((event): event is PendingEvent => event !== undefined);
-  await publishOutbox(outboxPartition, stranded);
-  return stranded.length;
+  let events: PendingEvent[] = [];
+  try {
+    await tenants().getEntity(entry.witnessPartition, entry.witnessRowKey, { queryOptions: { select: ['RowKey'] } });
+    events = JSON.parse(entry.events) as PendingEvent[];
+  } catch (error) {
+    if (!isStatus(error, 404)) throw error; // the change was never stored: nothing to publish
+  }
+  await publishOutbox(events, entry);
+  return events.length;
 }
 
 /**

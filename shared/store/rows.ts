@@ -23,7 +23,6 @@ import { encodeKey } from './tables';
  *   aud|{newest first}|{eventId}  the tenant's audit log (SPEC §9; events.ts)
  *   ntf|{newest first}|{eventId}  the tenant's notifications
  *   sent|{eventId}                a notification sent at most once (expiry warnings)
- *   evt|{eventId}                 another tenant's event of a change (the outbox), until published
  */
 export type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 

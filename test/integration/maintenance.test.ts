@@ -144,4 +144,19 @@ describe('maintenance jobs after a crash', () => {
     expect(await auditEntries(customerTenantId)).toContain('Terminate delegated admin relationship');
     expect(await publishEvents(at.plus({ minutes: 10 }))).toEqual({ due: 0, published: 0 });
   });
+
+  it('drops a recovery entry whose change was never stored, publishing none of its events', async () => {
+    const relationship = await activeRelationship('PT0S');
+    const at = t0.plus({ days: 2 });
+    const terminated = { ...relationship, status: 'terminated' as const, endDateTime: toGraphDateTime(at) };
+    const events = eventsOf(relationship, terminated, { kind: 'system' }, toGraphDateTime(at));
+    // The recovery entry is written; the change's transaction then fails (here: is never sent).
+    await prepareEvents(relationshipPartition(relationship), events, toGraphDateTime(at));
+    const customerTenantId = relationship.customer?.tenantId as string;
+
+    expect(await publishEvents(at.plus({ minutes: 5 }))).toEqual({ due: 1, published: 0 });
+    expect(await auditEntries(customerTenantId)).not.toContain('Terminate delegated admin relationship');
+    expect(await auditEntries(relationship.partnerTenantId)).not.toContain('Terminate delegated admin relationship');
+    expect(await publishEvents(at.plus({ minutes: 10 }))).toEqual({ due: 0, published: 0 });
+  });
 });
