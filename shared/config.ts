@@ -26,6 +26,8 @@ export interface Config {
   jobSchedules: Record<string, string>;
   /** How long a support access request may stay pending (ISO 8601 duration, SPEC §8.3). */
   supportAccessRequestPendingExpiry: string;
+  /** How long another instance's change to a partner profile or tenant name may go unseen (0: always read). */
+  readCacheSeconds: number;
 }
 
 /** Every five minutes for state changes; warnings hourly; purging daily. Override with JOB_SCHEDULE_<jobId>. */
@@ -49,6 +51,13 @@ function pendingExpiry(value: string | undefined): string {
     throw new Error('SUPPORT_ACCESS_REQUEST_PENDING_EXPIRY must be a positive ISO 8601 duration, e.g. P4D or PT12H.');
   }
   return value.toUpperCase();
+}
+
+/** READ_CACHE_SECONDS: a whole number of seconds, 0 or more (default 30). */
+function readCacheSeconds(value: string | undefined): number {
+  if (value === undefined) return 30;
+  if (!/^\d+$/.test(value)) throw new Error('READ_CACHE_SECONDS must be a whole number of seconds (0 turns the cache off).');
+  return Number(value);
 }
 
 const defaultInvitationUrlTemplate =
@@ -90,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       ]),
     ),
     supportAccessRequestPendingExpiry: pendingExpiry(nonEmpty(env.SUPPORT_ACCESS_REQUEST_PENDING_EXPIRY)),
+    readCacheSeconds: readCacheSeconds(nonEmpty(env.READ_CACHE_SECONDS)),
   };
 }
 

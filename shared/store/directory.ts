@@ -1,3 +1,4 @@
+import { ReadCache } from './readCache';
 import { ensureTables, isStatus, tableClient, tableNames } from './tables';
 
 /**
@@ -5,8 +6,13 @@ import { ensureTables, isStatus, tableClient, tableNames } from './tables';
  * `customer.displayName` from Entra ID; this is the service's stand-in for that directory.
  */
 const tenantRow = 'tenant';
+const displayNames = new ReadCache<string | undefined>();
 
-export async function tenantDisplayName(tenantId: string): Promise<string | undefined> {
+export function tenantDisplayName(tenantId: string): Promise<string | undefined> {
+  return displayNames.get(tenantId, () => readTenantDisplayName(tenantId));
+}
+
+async function readTenantDisplayName(tenantId: string): Promise<string | undefined> {
   await ensureTables();
   try {
     const row = await tableClient(tableNames.directory).getEntity<{ displayName: string }>(tenantId, tenantRow);
@@ -19,8 +25,12 @@ export async function tenantDisplayName(tenantId: string): Promise<string | unde
 
 export async function setTenantDisplayName(tenantId: string, displayName: string): Promise<void> {
   await ensureTables();
-  await tableClient(tableNames.directory).upsertEntity(
-    { partitionKey: tenantId, rowKey: tenantRow, displayName },
-    'Replace',
-  );
+  try {
+    await tableClient(tableNames.directory).upsertEntity(
+      { partitionKey: tenantId, rowKey: tenantRow, displayName },
+      'Replace',
+    );
+  } finally {
+    displayNames.forget(tenantId);
+  }
 }

@@ -1,4 +1,5 @@
 import { assertGdapAllowed, GdapAction, implicitProfile, PartnerProfile } from '../domain/partners';
+import { ReadCache } from './readCache';
 import { ensureTables, isStatus, tableClient, tableNames } from './tables';
 
 /**
@@ -7,9 +8,14 @@ import { ensureTables, isStatus, tableClient, tableNames } from './tables';
  */
 const partners = () => tableClient(tableNames.partners);
 const profileRow = 'profile';
+const profiles = new ReadCache<PartnerProfile>();
 
-export async function getPartnerProfile(tenantId: string): Promise<PartnerProfile> {
+export function getPartnerProfile(tenantId: string): Promise<PartnerProfile> {
   const tenant = tenantId.toLowerCase();
+  return profiles.get(tenant, () => readPartnerProfile(tenant));
+}
+
+async function readPartnerProfile(tenant: string): Promise<PartnerProfile> {
   await ensureTables();
   try {
     const row = await partners().getEntity<Record<string, unknown>>(tenant, profileRow);
@@ -28,18 +34,23 @@ export async function getPartnerProfile(tenantId: string): Promise<PartnerProfil
 
 /** Stores (creates or replaces) a partner's profile. */
 export async function putPartnerProfile(profile: PartnerProfile): Promise<void> {
+  const tenant = profile.tenantId.toLowerCase();
   await ensureTables();
-  await partners().upsertEntity(
-    {
-      partitionKey: profile.tenantId.toLowerCase(),
-      rowKey: profileRow,
-      partnerTypes: JSON.stringify(profile.partnerTypes),
-      programStates: JSON.stringify(profile.programStates),
-      defaultGdapOptOut: profile.defaultGdapOptOut,
-      lastModifiedDateTime: profile.lastModifiedDateTime ?? undefined,
-    },
-    'Replace',
-  );
+  try {
+    await partners().upsertEntity(
+      {
+        partitionKey: tenant,
+        rowKey: profileRow,
+        partnerTypes: JSON.stringify(profile.partnerTypes),
+        programStates: JSON.stringify(profile.programStates),
+        defaultGdapOptOut: profile.defaultGdapOptOut,
+        lastModifiedDateTime: profile.lastModifiedDateTime ?? undefined,
+      },
+      'Replace',
+    );
+  } finally {
+    profiles.forget(tenant);
+  }
 }
 
 /**
