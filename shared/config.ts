@@ -56,7 +56,8 @@ function pendingExpiry(value: string | undefined): string {
 /** READ_CACHE_SECONDS: a whole number of seconds, 0 or more (default 30). */
 function readCacheSeconds(value: string | undefined): number {
   if (value === undefined) return 30;
-  if (!/^\d+$/.test(value)) throw new Error('READ_CACHE_SECONDS must be a whole number of seconds (0 turns the cache off).');
+  if (!/^\d+$/.test(value))
+    throw new Error('READ_CACHE_SECONDS must be a whole number of seconds (0 turns the cache off).');
   return Number(value);
 }
 
