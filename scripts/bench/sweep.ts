@@ -70,14 +70,14 @@ async function runScenario(stored: number, due: number): Promise<void> {
   const seedStart = performance.now();
   const rows: { partitionKey: string; rowKey: string }[][] = [];
   const dueEntries: { job: 'processEndDates'; dueAt: string; relationshipId: string }[] = [];
+  let dueCount = 0;
   for (let partner = 0; partner * relationshipsPerPartner < stored; partner++) {
     const partnerTenantId = randomUUID();
     const partition: { partitionKey: string; rowKey: string }[] = [];
     for (let i = 0; i < relationshipsPerPartner && partner * relationshipsPerPartner + i < stored; i++) {
       const index = partner * relationshipsPerPartner + i;
-      const isDue =
-        index % Math.floor(stored / due) === 0 &&
-        dueEntries.filter((e) => e.dueAt <= toGraphDateTime(now)).length < due;
+      const isDue = index % Math.floor(stored / due) === 0 && dueCount < due;
+      if (isDue) dueCount++;
       const end = isDue ? now.minus({ hours: 1 + (index % 24) }) : now.plus({ days: 1 + (index % 700) });
       const id = `${randomUUID()}-${partnerTenantId}`;
       const relationship = {
@@ -103,7 +103,11 @@ async function runScenario(stored: number, due: number): Promise<void> {
   const client = tableClient(tableNames.tenants);
   // A partner's relationships spread over its partitions; a transaction holds one partition's.
   const byPartition = new Map<string, { partitionKey: string; rowKey: string }[]>();
-  for (const row of rows.flat()) byPartition.set(row.partitionKey, [...(byPartition.get(row.partitionKey) ?? []), row]);
+  for (const row of rows.flat()) {
+    const partition = byPartition.get(row.partitionKey);
+    if (partition) partition.push(row);
+    else byPartition.set(row.partitionKey, [row]);
+  }
   await inBatches([...byPartition.values()], 1, 8, async ([partition]) => {
     for (let start = 0; start < partition.length; start += 100) {
       const batch = partition.slice(start, start + 100);

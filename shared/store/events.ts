@@ -105,8 +105,12 @@ async function deliver(event: PendingEvent): Promise<void> {
     .catch(ignoreStatus(409));
 }
 
-/** DueIndex partition of recovery entries: where to look for events a crash may have stranded. */
+/**
+ * Recovery entries: where to look for events a crash may have stranded. They are laid out as due
+ * entries (dueIndex.ts) in a table of their own, as they come and go within minutes.
+ */
 export const eventRecoveryJob = 'publishEvents';
+const recoveryTable = () => tableClient(tableNames.eventRecovery);
 /** A change publishes its own events at once; only events still pending after this were stranded. */
 const recoveryDelayMinutes = 2;
 
@@ -168,7 +172,7 @@ export async function prepareEvents(partitionKey: string, events: DomainEvents, 
 
   await ensureTables();
   const recovery = recoveryKey(partitionKey, outbox, at);
-  await tableClient(tableNames.dueIndex).createEntity({
+  await recoveryTable().createEntity({
     ...recovery,
     witnessPartition: partitionKey,
     witnessRowKey: eventRow(own[0], partitionKey).rowKey,
@@ -188,7 +192,7 @@ export interface RecoveryEntry extends RecoveryKey {
 /** Recovery entries due by `now`, oldest day first: the same ranges as every due-date query. */
 export async function dueRecoveryEntries(now: string, limit: number): Promise<RecoveryEntry[]> {
   await ensureTables();
-  const pages = tableClient(tableNames.dueIndex)
+  const pages = recoveryTable()
     .listEntities<RecoveryEntry>({ queryOptions: { filter: dueFilter(eventRecoveryJob, now) } })
     .byPage({ maxPageSize: Math.min(limit, 1000) });
   const entries: RecoveryEntry[] = [];
@@ -202,7 +206,7 @@ export async function dueRecoveryEntries(now: string, limit: number): Promise<Re
 }
 
 export async function removeRecoveryEntry(entry: RecoveryKey): Promise<void> {
-  await tableClient(tableNames.dueIndex).deleteEntity(entry.partitionKey, entry.rowKey).catch(ignoreStatus(404));
+  await recoveryTable().deleteEntity(entry.partitionKey, entry.rowKey).catch(ignoreStatus(404));
 }
 
 /**

@@ -4,11 +4,13 @@ import { stale } from '../domain/errors';
 
 /** Every table the service uses, created once per process on first use. */
 export const tableNames = {
-  /** Sixteen partitions per tenant: its relationships (as partner), audit log and notifications (rows.ts). */
+  /** 64 partitions per tenant: its relationships (as partner), audit log and notifications (rows.ts). */
   tenants: 'Tenants',
   customerRelationships: 'CustomerRelationships',
   directory: 'Directory',
   dueIndex: 'DueIndex',
+  /** Minutes-long entries carrying a change's events for other tenants until they are published (events.ts). */
+  eventRecovery: 'EventRecovery',
   dapRelationships: 'DapRelationships',
   partners: 'Partners',
   customers: 'Customers',
