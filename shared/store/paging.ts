@@ -81,6 +81,8 @@ export interface PartitionQuery<T> {
   fromRow: (row: TableEntityResult<Record<string, unknown>>) => T;
   /** Rows that look like members but are not (tombstones). */
   skip?: (row: TableEntityResult<Record<string, unknown>>) => boolean;
+  /** The properties `fromRow` and `skip` read, when rows carry more (storage then sends only these). */
+  select?: readonly string[];
 }
 
 /** Without $orderby or $count a page streams in RowKey order and resumes after its last RowKey. */
@@ -100,7 +102,7 @@ function planScan(query: CollectionQuery): ScanPlan {
  * holds (to know whether another page exists), otherwise all of them.
  */
 async function scan<T>(options: PartitionQuery<T>, plan: ScanPlan): Promise<Keyed<T>[]> {
-  const { client, partitions, rowKeyPrefix, query, spec, fromRow, skip: isSkipped } = options;
+  const { client, partitions, rowKeyPrefix, query, spec, fromRow, skip: isSkipped, select } = options;
   const bounds = [partitions];
   if (rowKeyPrefix) {
     const prefixEnd =
@@ -114,7 +116,7 @@ async function scan<T>(options: PartitionQuery<T>, plan: ScanPlan): Promise<Keye
 
   const matches: Keyed<T>[] = [];
   const pages = client
-    .listEntities<Record<string, unknown>>({ queryOptions: { filter } })
+    .listEntities<Record<string, unknown>>({ queryOptions: { filter, select: select && [...select] } })
     .byPage({ maxPageSize: plan.streaming ? Math.min(query.top + 1, 1000) : 1000 });
   for await (const rows of pages) {
     for (const row of rows) {

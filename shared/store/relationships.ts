@@ -23,6 +23,7 @@ import {
   namePartition,
   newRelationshipIdBesideName,
   operationToRow,
+  relationshipColumns,
   relationshipFromRow,
   relationshipKey,
   relationshipPartition,
@@ -402,6 +403,7 @@ export async function listPartnerRelationships(
     spec,
     fromRow: relationshipFromRow,
     skip: (row) => row.deleted === true,
+    select: relationshipColumns,
   });
 }
 

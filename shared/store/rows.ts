@@ -141,6 +141,29 @@ export function relationshipToRow(relationship: Relationship): Entity {
   };
 }
 
+/**
+ * What `relationshipFromRow` reads, and the tombstone flag: a list selects these, leaving out the
+ * `request_*` properties (two to three per relationship once it is active).
+ */
+export const relationshipColumns = [
+  'PartitionKey',
+  'RowKey',
+  'id',
+  'displayName',
+  'duration',
+  'autoExtendDuration',
+  'customerTenantId',
+  'customerDisplayName',
+  'roleIds',
+  'status',
+  'createdDateTime',
+  'lastModifiedDateTime',
+  'activatedDateTime',
+  'endDateTime',
+  'lockedDateTime',
+  'deleted',
+] as const;
+
 export function relationshipFromRow(row: Record<string, unknown>): Relationship {
   const customerTenantId = optionalString(row.customerTenantId);
   return {

@@ -215,6 +215,15 @@ describe('delegatedAdminRelationships', () => {
       names(expectOk(await list(partner, q({ $filter: expression })), 200));
 
     expect(names(expectOk(await list(partner), 200))).toEqual(all);
+    // Each item carries its current ETag, and the whole entity as GET by id gives it.
+    const golfId = String(created[6].id);
+    const golfAlone = expectOk(await get(partner, golfId), 200);
+    const golfListed = expectOk(await list(partner, q({ $filter: "status eq 'active'" })), 200).body.value[0];
+    expect(golfListed['@odata.etag']).toBe(golfAlone.headers.get('etag'));
+    expect(golfListed['@odata.etag']).toBe(golfAlone.body['@odata.etag']);
+    const golfEntity = { ...golfAlone.body };
+    delete golfEntity['@odata.context'];
+    expect(golfListed).toEqual(golfEntity);
     expect(await filter("status eq 'approvalPending'")).toEqual(['Bravo']);
     expect(await filter("status eq 'active'")).toEqual(['golf']);
     expect(await filter("status eq 'created'")).toEqual(['Delta', 'Foxtrot', 'alpha', 'charlie', 'echo']);
