@@ -215,13 +215,14 @@ export async function removeRecoveryEntry(entry: RecoveryKey): Promise<void> {
  */
 export async function recoverEvents(entry: RecoveryEntry): Promise<number> {
   await ensureTables();
-  let events: PendingEvent[] = [];
+  let stored = true;
   try {
     await tenants().getEntity(entry.witnessPartition, entry.witnessRowKey, { queryOptions: { select: ['RowKey'] } });
-    events = JSON.parse(entry.events) as PendingEvent[];
   } catch (error) {
-    if (!isStatus(error, 404)) throw error; // the change was never stored: nothing to publish
+    if (!isStatus(error, 404)) throw error;
+    stored = false;
   }
+  const events = stored ? (JSON.parse(entry.events) as PendingEvent[]) : [];
   await publishOutbox(events, entry);
   return events.length;
 }
