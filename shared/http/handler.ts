@@ -44,6 +44,17 @@ function errorResponse(
   return json(error.status, { error: { code: error.code, message: error.message, innerError } }, error.headers);
 }
 
+/** A Graph error answer made outside a handler (a `$batch` item refused before it runs), with its own request-id. */
+export function graphErrorResponse(
+  error: HttpError,
+  now: DateTime,
+  clientRequestId: string | null = null,
+): HttpResponseInit {
+  const requestId = randomUUID();
+  const response = errorResponse(error, requestId, clientRequestId, now);
+  return { ...response, headers: { ...(response.headers as Record<string, string>), 'request-id': requestId } };
+}
+
 function asHttpError(error: unknown, log: InvocationContext): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof DomainError) return new HttpError(domainStatus[error.kind], error.message);
