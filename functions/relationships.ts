@@ -26,7 +26,7 @@ import {
 } from '../shared/http/principal';
 import { accepted, collectionPage, entityBody, json, noContent } from '../shared/http/responses';
 import { absoluteUrl, odataContext, UrlScope } from '../shared/http/urls';
-import { tenantDisplayName } from '../shared/store/directory';
+import { displayNameOrSandboxDefault } from '../shared/store/directory';
 import { assertPartnerMay } from '../shared/store/partners';
 import { Keyed, Page, pageInMemory, Stored } from '../shared/store/paging';
 import {
@@ -158,7 +158,7 @@ async function readOwnRelationship(id: string, principal: Principal): Promise<St
 
 async function withCustomerName(relationship: Relationship): Promise<Relationship> {
   if (!relationship.customer) return relationship;
-  const known = await tenantDisplayName(relationship.customer.tenantId);
+  const known = await displayNameOrSandboxDefault(relationship.customer.tenantId);
   return known ? { ...relationship, customer: { ...relationship.customer, displayName: known } } : relationship;
 }
 

@@ -21,7 +21,7 @@ import { appRoles, hasAppRole, isGlobalAdministrator } from '../shared/http/prin
 import { collectionPage, entity, entityBody } from '../shared/http/responses';
 import { absoluteUrl, odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
-import { tenantDisplayName } from '../shared/store/directory';
+import { displayNameOrSandboxDefault } from '../shared/store/directory';
 import { pageInMemory } from '../shared/store/paging';
 import { assertPartnerMay } from '../shared/store/partners';
 import { findRelationship, findRelationshipWithRequests, replaceRelationship } from '../shared/store/relationships';
@@ -56,7 +56,7 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
     isGlobalAdministrator: isGlobalAdministrator(principal),
   };
   const approverName =
-    action === 'approve' || action === 'reject' ? await tenantDisplayName(principal.tenantId) : undefined;
+    action === 'approve' || action === 'reject' ? await displayNameOrSandboxDefault(principal.tenantId) : undefined;
   for (let attempt = 1; ; attempt++) {
     const current = await findRelationship(request.params.id);
     if (!current) throw notFound(`The delegated admin relationship '${request.params.id}' was not found.`);
