@@ -17,7 +17,7 @@ import { notFound } from '../shared/http/errors';
 import { graphTypes, relationshipsPath, requestView } from '../shared/http/graphViews';
 import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
-import { appRoles, hasAppRole, isGlobalAdministrator } from '../shared/http/principal';
+import { appRoles, hasAppRole, managesCustomerRelationships } from '../shared/http/principal';
 import { collectionPage, entity, entityBody } from '../shared/http/responses';
 import { absoluteUrl, odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
@@ -53,7 +53,7 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
   const actor = {
     tenantId: principal.tenantId,
     isAdminAgent: hasAppRole(principal, appRoles.adminAgent),
-    isGlobalAdministrator: isGlobalAdministrator(principal),
+    managesCustomerRelationships: managesCustomerRelationships(principal),
   };
   const approverName =
     action === 'approve' || action === 'reject' ? await displayNameOrSandboxDefault(principal.tenantId) : undefined;
