@@ -1,28 +1,22 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
-import {
-  AccessAssignment,
-  assignmentStatuses,
-  createAssignment,
-  deleteAssignment,
-  updateAssignmentRoles,
-} from '../shared/domain/assignments';
-import { forbidden, invalid, notFound, stale } from '../shared/domain/errors';
-import { newGuid } from '../shared/domain/ids';
-import { succeededOperation } from '../shared/domain/operations';
-import { assertVisible, perspectiveOf, Relationship } from '../shared/domain/relationships';
+import { AccessAssignment, assignmentStatuses } from '../shared/domain/assignments';
 import { readJsonBody } from '../shared/http/body';
 import { requireIfMatch, toApiEtag } from '../shared/http/etag';
 import { assignmentsPath, assignmentView, graphTypes, operationsPath } from '../shared/http/graphViews';
-import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
+import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
-import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../shared/http/principal';
 import { accepted, collectionPage, entityBody, json, noContent } from '../shared/http/responses';
 import { absoluteUrl, odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
-import { insertAssignment, replaceAssignment } from '../shared/store/assignments';
-import { pageInMemory, Stored } from '../shared/store/paging';
-import { assertPartnerMay } from '../shared/store/partners';
-import { findChild, findRelationship, listChildren } from '../shared/store/relationships';
+import {
+  createAssignment,
+  deleteAssignment,
+  findAssignment,
+  partnerRelationship,
+  updateAssignment,
+} from '../shared/app/assignments';
+import { pageInMemory } from '../shared/store/paging';
+import { listChildren } from '../shared/store/relationships';
 import { assignmentFromRow, childKinds } from '../shared/store/rows';
 
 /** Access assignments of a relationship (SPEC §3.2): the partner's own business, so customers get 404. */
@@ -35,30 +29,6 @@ export const assignmentCollection: CollectionSpec<AccessAssignment> = {
   ],
   selectable: ['id', 'accessContainer', 'accessDetails', 'status', 'createdDateTime', 'lastModifiedDateTime'],
 };
-
-async function partnerRelationship(id: string, principal: Principal, write: boolean): Promise<Stored<Relationship>> {
-  const stored = await findRelationship(id);
-  const relationship = assertVisible(stored?.value, principal.tenantId, id);
-  if (perspectiveOf(relationship, principal.tenantId) !== 'partner') {
-    throw notFound(`The delegated admin relationship '${id}' was not found.`);
-  }
-  if (write && !hasAppRole(principal, appRoles.adminAgent)) {
-    throw forbidden('Managing access assignments requires the AdminAgent role in the partner tenant.');
-  }
-  if (!write && !canReadPartnerResources(principal)) {
-    throw forbidden(
-      'Reading access assignments requires the AdminAgent or HelpdeskAgent role, or Global Administrator.',
-    );
-  }
-  if (write) await assertPartnerMay(principal.tenantId, 'updateGdap');
-  return stored as Stored<Relationship>;
-}
-
-async function findAssignment(relationship: Relationship, id: string): Promise<Stored<AccessAssignment>> {
-  const stored = await findChild(childKinds.assignment, relationship, id, assignmentFromRow);
-  if (!stored) throw notFound(`The access assignment '${id}' was not found.`);
-  return stored;
-}
 
 function assignmentBody(
   assignment: AccessAssignment,
@@ -83,31 +53,10 @@ export async function createAssignmentHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const body = await readJsonBody(request);
-  const relationship = await partnerRelationship(request.params.id, scope.principal, true);
-  const existing = await listChildren(childKinds.assignment, relationship.value, assignmentFromRow);
-  const assignment = createAssignment(
-    body,
-    relationship.value,
-    existing.map((item) => item.value),
-    newGuid(),
-    scope.now,
-  );
-  const stored = await insertAssignment(relationship.value, assignment, callerCause(scope));
-  // A termination that raced this insert must not leave a live assignment behind.
-  const after = await findRelationship(relationship.value.id);
-  if (!after || after.value.status !== 'active') {
-    await replaceAssignment(
-      relationship.value,
-      assignment,
-      { ...assignment, status: 'deleted' },
-      stored.etag,
-      callerCause(scope),
-    );
-    throw invalid('The relationship stopped being active while the access assignment was being created.');
-  }
-  const location = absoluteUrl(scope, `${assignmentsPath(relationship.value.id)}/${assignment.id}`);
-  return json(201, assignmentBody({ ...assignment, status: 'pending' }, stored.etag, scope), {
-    etag: toApiEtag(stored.etag),
+  const { assignment, etag } = await createAssignment(request.params.id, body, scope);
+  const location = absoluteUrl(scope, `${assignmentsPath(assignment.relationshipId)}/${assignment.id}`);
+  return json(201, assignmentBody({ ...assignment, status: 'pending' }, etag, scope), {
+    etag: toApiEtag(etag),
     location,
   });
 }
@@ -142,24 +91,20 @@ export async function updateAssignmentHandler(
 ): Promise<HttpResponseInit> {
   const etag = requireIfMatch(request);
   const body = await readJsonBody(request);
-  const relationship = await partnerRelationship(request.params.id, scope.principal, true);
-  const current = await findAssignment(relationship.value, request.params.assignmentId);
-  const next = updateAssignmentRoles(current.value, body, relationship.value, scope.now);
-  const expected = etag === '*' ? current.etag : etag;
-  if (!next) {
-    // Nothing to write, but a stale If-Match is still refused as it would be on a write.
-    if (expected !== current.etag) throw stale('The If-Match ETag does not match the current version of the entity.');
-    return json(200, assignmentBody(current.value, current.etag, scope), { etag: toApiEtag(current.etag) });
-  }
-  const operation = succeededOperation(
-    newGuid(),
-    relationship.value.id,
-    'delegatedAdminAccessAssignmentUpdate',
-    assignmentView(next),
-    scope.now,
+  const result = await updateAssignment(
+    request.params.id,
+    request.params.assignmentId,
+    etag,
+    body,
+    scope,
+    assignmentView,
   );
-  await replaceAssignment(relationship.value, current.value, next, expected, callerCause(scope), operation);
-  return accepted(absoluteUrl(scope, `${operationsPath(relationship.value.id)}/${operation.id}`));
+  if (result.kind === 'unchanged') {
+    return json(200, assignmentBody(result.stored.value, result.stored.etag, scope), {
+      etag: toApiEtag(result.stored.etag),
+    });
+  }
+  return accepted(absoluteUrl(scope, `${operationsPath(result.operation.relationshipId)}/${result.operation.id}`));
 }
 
 /** DELETE → 204; the assignment stays listed as `deleted` history and its group is free again. */
@@ -168,16 +113,7 @@ export async function deleteAssignmentHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const etag = requireIfMatch(request);
-  const relationship = await partnerRelationship(request.params.id, scope.principal, true);
-  const current = await findAssignment(relationship.value, request.params.assignmentId);
-  const next = deleteAssignment(current.value, relationship.value, scope.now);
-  await replaceAssignment(
-    relationship.value,
-    current.value,
-    next,
-    etag === '*' ? current.etag : etag,
-    callerCause(scope),
-  );
+  await deleteAssignment(request.params.id, request.params.assignmentId, etag, scope);
   return noContent();
 }
 

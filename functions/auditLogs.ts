@@ -5,6 +5,7 @@ import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionQuery, CollectionSpec, parseCollectionQuery } from '../shared/http/odata';
 import { canReadPartnerResources, Principal } from '../shared/http/principal';
 import { collectionPage } from '../shared/http/responses';
+import { csvCell } from '../shared/http/csv';
 import { registerHttp } from '../shared/registrations';
 import { listAuditEntries } from '../shared/store/events';
 
@@ -103,12 +104,6 @@ const csvColumns: [string, (entry: AuditEntry) => string][] = [
   ],
   ['id', (e) => e.id],
 ];
-
-function csvCell(value: string): string {
-  // Quote everything; a leading formula character is neutralised so spreadsheets do not evaluate it.
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return `"${safe.replace(/"/g, '""')}"`;
-}
 
 async function exportCsv(tenantId: string, query: CollectionQuery): Promise<HttpResponseInit> {
   const lines = [csvColumns.map(([name]) => name).join(',')];

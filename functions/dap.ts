@@ -1,6 +1,5 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { dapRemovalWarnings } from '../shared/domain/access';
-import { forbidden, invalid, notFound } from '../shared/domain/errors';
+import { forbidden, invalid } from '../shared/domain/errors';
 import { isGuid } from '../shared/domain/ids';
 import { toGraphDateTime } from '../shared/domain/time';
 import { AuthenticatedScope, graphRoute, RequestScope } from '../shared/http/handler';
@@ -8,8 +7,9 @@ import { appRoles, canReadPartnerResources, hasAppRole } from '../shared/http/pr
 import { json, noContent } from '../shared/http/responses';
 import { odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
-import { accessFacts } from '../shared/store/access';
-import { importDap, listDap, removeDap } from '../shared/store/dap';
+import { removeDap } from '../shared/app/dap';
+import { importDap, listDap } from '../shared/store/dap';
+import { seedSandboxTenantName } from '../shared/store/directory';
 import { sandboxRoute } from './sandbox';
 
 /**
@@ -29,16 +29,14 @@ async function importHandler(request: HttpRequest, scope: RequestScope): Promise
   const pair = tenantPair(request);
   const relationship = { ...pair, createdDateTime: toGraphDateTime(scope.now) };
   await importDap(relationship);
+  // The customer is a tenant the sandbox now knows: it gets its readable name (SPEC §14).
+  await seedSandboxTenantName(pair.customerTenantId);
   return json(200, relationship);
 }
 
 /** Removes a DAP: 204, or 200 with warnings when the customer's GDAP does not yet cover it. */
 async function removeHandler(partnerTenantId: string, customerTenantId: string): Promise<HttpResponseInit> {
-  const facts = await accessFacts(partnerTenantId, customerTenantId);
-  if (!(await removeDap(partnerTenantId, customerTenantId))) {
-    throw notFound(`No DAP relationship exists with customer '${customerTenantId}'.`);
-  }
-  const warnings = dapRemovalWarnings(facts.grants);
+  const warnings = await removeDap(partnerTenantId, customerTenantId);
   return warnings.length ? json(200, { warnings }) : noContent();
 }
 

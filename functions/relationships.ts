@@ -1,45 +1,30 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { forbidden } from '../shared/domain/errors';
-import { newGuid } from '../shared/domain/ids';
-import { succeededOperation } from '../shared/domain/operations';
 import {
   assertDeletable,
   assertVisible,
-  createRelationship,
   perspectiveOf,
   Relationship,
   relationshipStatuses,
-  removesRoles,
-  updateRelationship,
 } from '../shared/domain/relationships';
 import { readJsonBody } from '../shared/http/body';
 import { requireIfMatch, toApiEtag } from '../shared/http/etag';
 import { graphTypes, operationsPath, relationshipsPath, relationshipView } from '../shared/http/graphViews';
 import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
-import {
-  appRoles,
-  canReadPartnerResources,
-  hasAppRole,
-  managesCustomerRelationships,
-  mayRemoveCustomerRelationshipRoles,
-  Principal,
-} from '../shared/http/principal';
+import { canReadPartnerResources, managesCustomerRelationships, Principal } from '../shared/http/principal';
 import { accepted, collectionPage, entityBody, json, noContent } from '../shared/http/responses';
 import { absoluteUrl, odataContext, UrlScope } from '../shared/http/urls';
-import { displayNameOrSandboxDefault } from '../shared/store/directory';
 import { assertPartnerMay } from '../shared/store/partners';
 import { Keyed, Page, pageInMemory, Stored } from '../shared/store/paging';
 import {
   deleteRelationship,
   findRelationship,
-  insertRelationship,
   listCustomerRelationships,
   listPartnerRelationships,
-  newRelationshipIdBesideName,
-  replaceRelationship,
 } from '../shared/store/relationships';
 import { registerHttp } from '../shared/registrations';
+import { createRelationship, requireAdminAgent, updateRelationship } from '../shared/app/relationships';
 
 /** $filter/$orderby/$select over relationships (SPEC §10). */
 export const relationshipCollection: CollectionSpec<Relationship> = {
@@ -113,12 +98,6 @@ export function relationshipEntity(
   });
 }
 
-function requireAdminAgent(principal: Principal): void {
-  if (!hasAppRole(principal, appRoles.adminAgent)) {
-    throw forbidden('This action requires the AdminAgent role in the partner tenant.');
-  }
-}
-
 /**
  * Reads a relationship the caller may see: partner readers (AdminAgent, HelpdeskAgent, Global
  * Administrator) or a customer holding the customer-side GDAP permission (Global Administrator,
@@ -159,25 +138,12 @@ async function readOwnRelationship(id: string, principal: Principal): Promise<St
   return stored as Stored<Relationship>;
 }
 
-async function withCustomerName(relationship: Relationship): Promise<Relationship> {
-  if (!relationship.customer) return relationship;
-  const known = await displayNameOrSandboxDefault(relationship.customer.tenantId);
-  return known ? { ...relationship, customer: { ...relationship.customer, displayName: known } } : relationship;
-}
-
 export async function createRelationshipHandler(
   request: HttpRequest,
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   requireAdminAgent(scope.principal);
-  const body = await readJsonBody(request);
-  const partnerTenantId = scope.principal.tenantId;
-  await assertPartnerMay(partnerTenantId, 'createGdap');
-  const displayName =
-    typeof body === 'object' && body !== null ? (body as { displayName?: unknown }).displayName : undefined;
-  const id = newRelationshipIdBesideName(partnerTenantId, displayName);
-  const relationship = createRelationship(body, { id, partnerTenantId }, scope.now);
-  const stored = await insertRelationship(await withCustomerName(relationship), callerCause(scope));
+  const stored = await createRelationship(await readJsonBody(request), scope);
   return relationshipEntity(201, stored, scope, { location: true });
 }
 
@@ -258,36 +224,9 @@ export async function updateRelationshipHandler(
 ): Promise<HttpResponseInit> {
   const etag = requireIfMatch(request);
   const body = await readJsonBody(request);
-  const { principal } = scope;
-  const current = await findRelationship(request.params.id);
-  const perspective = perspectiveOf(
-    assertVisible(current?.value, principal.tenantId, request.params.id),
-    principal.tenantId,
-  );
-  const { value, etag: currentEtag } = current as Stored<Relationship>;
-  if (perspective === 'partner') {
-    requireAdminAgent(principal);
-    // Account-state gate (SPEC §5.3); the customer's own edits are never gated.
-    await assertPartnerMay(principal.tenantId, 'updateGdap');
-  } else if (!mayRemoveCustomerRelationshipRoles(principal) || value.status !== 'active') {
-    throw forbidden(
-      "Only the partner can change a relationship; the customer's Global Administrator may only remove roles of an active one.",
-    );
-  }
-  const next = await withCustomerName(updateRelationship(value, body, scope.now, perspective));
-  const expected = etag === '*' ? currentEtag : etag;
-  if (!removesRoles(value, next)) {
-    return relationshipEntity(200, await replaceRelationship(value, next, expected, callerCause(scope)), scope);
-  }
-  const operation = succeededOperation(
-    newGuid(),
-    value.id,
-    'delegatedAdminRelationshipUpdate',
-    relationshipView(next),
-    scope.now,
-  );
-  await replaceRelationship(value, next, expected, callerCause(scope), { operation });
-  return accepted(absoluteUrl(scope, `${operationsPath(value.id)}/${operation.id}`));
+  const result = await updateRelationship(request.params.id, etag, body, scope, relationshipView);
+  if (result.kind === 'updated') return relationshipEntity(200, result.stored, scope);
+  return accepted(absoluteUrl(scope, `${operationsPath(result.relationship.id)}/${result.operation.id}`));
 }
 
 export async function deleteRelationshipHandler(

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { TransactionAction } from '@azure/data-tables';
-import { AuditEntry, DomainEvents, Notification } from '../domain/events';
+import { AuditEntry, DomainEvents, Notification, OutboxMessage } from '../domain/events';
 import { fromGraphDateTime, toGraphDateTime } from '../domain/time';
 import { CollectionQuery, CollectionSpec } from '../http/odata';
 import { Page, queryPartitions } from './paging';
+import { sendQueueMessage } from './queues';
 import { duePartition, dueFilter } from './dueIndex';
 import { Entity, eventPartition, tenantOfPartition, tenantPartitions } from './rows';
 import { ensureTables, ignoreStatus, isStatus, tableClient, tableNames } from './tables';
@@ -22,16 +23,17 @@ const auditPrefix = 'aud|';
 const notificationPrefix = 'ntf|';
 const sentPrefix = 'sent|';
 
-type PendingEvent = { type: 'audit'; value: AuditEntry } | { type: 'notification'; value: Notification };
+type TenantEvent = { type: 'audit'; value: AuditEntry } | { type: 'notification'; value: Notification };
+type PendingEvent = TenantEvent | { type: 'message'; value: OutboxMessage };
 
-function pending(events: DomainEvents): PendingEvent[] {
+function pending(events: DomainEvents): TenantEvent[] {
   return [
-    ...events.audits.map((value): PendingEvent => ({ type: 'audit', value })),
-    ...events.notifications.map((value): PendingEvent => ({ type: 'notification', value })),
+    ...events.audits.map((value): TenantEvent => ({ type: 'audit', value })),
+    ...events.notifications.map((value): TenantEvent => ({ type: 'notification', value })),
   ];
 }
 
-function eventRow(event: PendingEvent, partitionKey: string): Entity {
+function eventRow(event: TenantEvent, partitionKey: string): Entity {
   return event.type === 'audit' ? auditRow(event.value, partitionKey) : notificationRow(event.value, partitionKey);
 }
 
@@ -99,8 +101,12 @@ export function notificationFromRow(row: Record<string, unknown>): Notification 
 
 const tenants = () => tableClient(tableNames.tenants);
 
-/** Event ids are fresh per change (`withFreshId`), so an existing row is this very event: delivered already. */
+/**
+ * Event ids are fresh per change (`withFreshId`), so an existing row is this very event: delivered
+ * already. A queue message cannot be told apart from an earlier copy: its handler is idempotent.
+ */
 async function deliver(event: PendingEvent): Promise<void> {
+  if (event.type === 'message') return sendQueueMessage(event.value.queueName, event.value.payload);
   await tenants()
     .createEntity(eventRow(event, eventPartition(event.value.tenantId, event.value.id)))
     .catch(ignoreStatus(409));
@@ -144,7 +150,7 @@ async function publishOutbox(outbox: readonly PendingEvent[], recovery: Recovery
  * transition alone would collide for two changes in the same millisecond, so each stored event
  * gets a fresh id, which keeps copying it twice harmless.
  */
-function withFreshId(event: PendingEvent): PendingEvent {
+function withFreshId(event: TenantEvent): TenantEvent {
   return event.type === 'audit'
     ? { type: 'audit', value: { ...event.value, id: randomUUID() } }
     : { type: 'notification', value: { ...event.value, id: randomUUID() } };
@@ -173,7 +179,11 @@ export async function prepareEvents(
   const all = pending(events).map(withFreshId);
   const tenantId = tenantOfPartition(partitionKey);
   const own = all.filter((event) => event.value.tenantId === tenantId);
-  const outbox = all.filter((event) => event.value.tenantId !== tenantId);
+  // Queue messages are sent only once the change is stored, like other tenants' events.
+  const outbox: PendingEvent[] = [
+    ...all.filter((event) => event.value.tenantId !== tenantId),
+    ...(events.messages ?? []).map((value): PendingEvent => ({ type: 'message', value })),
+  ];
   const actions: TransactionAction[] = own.map((event) => ['create', eventRow(event, partitionKey)]);
   if (outbox.length === 0) return { actions, publish: async () => undefined };
   // Every change is in the log of the tenant whose partition stores it (SPEC §9): the partner's.

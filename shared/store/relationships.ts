@@ -1,7 +1,7 @@
 import { odata, TableEntityResult, TableTransactionResponse, TransactionAction } from '@azure/data-tables';
 import { AccessAssignment, affectsAssignments, assignmentsAfter } from '../domain/assignments';
 import { conflict } from '../domain/errors';
-import { ChangeCause, DomainEvents, eventsOf } from '../domain/events';
+import { assignmentEventsOf, ChangeCause, DomainEvents, eventsOf } from '../domain/events';
 import { partnerTenantOfRelationship } from '../domain/ids';
 import { dueEntriesFor } from '../domain/maintenance';
 import { Operation } from '../domain/operations';
@@ -244,19 +244,47 @@ function eventsFor(
   return eventsOf(previous, next, cause.initiatedBy, cause.at);
 }
 
-/** Inserts a new relationship together with its name reservation and audit entry, atomically. */
+/** Assignments a new relationship can be born with in its own transaction (3 actions each, with its audit entry). */
+export const assignmentsAtCreation = 32;
+
+/**
+ * Inserts a new relationship together with its name reservation and audit entry, atomically; one
+ * born active (implied consent, SPEC §15.2) may carry up to `assignmentsAtCreation` access
+ * assignments in the same transaction, so it never exists without them.
+ */
 export async function insertRelationship(
   relationship: Relationship,
   cause: ChangeCause,
+  extras: { assignments?: readonly AccessAssignment[] } = {},
 ): Promise<Stored<Relationship>> {
+  const assignments = extras.assignments ?? [];
+  if (assignments.length > 0 && relationship.status !== 'active') {
+    throw new Error('Only a relationship born active can be created with access assignments');
+  }
+  if (assignments.length > assignmentsAtCreation) {
+    throw new Error(`At most ${assignmentsAtCreation} access assignments fit a relationship's creation`);
+  }
   await ensureTables();
+  const partitionKey = relationshipPartition(relationship);
   if (visibleToCustomer(undefined, relationship)) await addCustomerPointer(relationship);
   // A relationship may be born active (default GDAP of a new customer): its end date is due too.
   await addDueEntries(dueEntriesFor(undefined, relationship));
-  const events = await prepareEvents(relationshipPartition(relationship), eventsFor(undefined, relationship, cause));
+  const relationshipEvents = eventsFor(undefined, relationship, cause);
+  const assignmentEvents = assignments.map((assignment) =>
+    assignmentEventsOf(relationship, undefined, assignment, cause),
+  );
+  const events = await prepareEvents(partitionKey, {
+    audits: [...relationshipEvents.audits, ...assignmentEvents.flatMap((each) => each.audits)],
+    notifications: relationshipEvents.notifications,
+    messages: relationshipEvents.messages,
+  });
   const { response, first } = await submitWithName(relationship, [
     ['create', relationshipToRow(relationship)],
     ...events.actions,
+    ...assignments.flatMap((assignment): TransactionAction[] => [
+      ['create', assignmentToRow(partitionKey, assignment)],
+      ['create', groupReservation(partitionKey, assignment)],
+    ]),
   ]);
   await events.publish();
   return { value: relationship, etag: etagAt(response, first) };

@@ -138,6 +138,8 @@ export function relationshipToRow(relationship: Relationship): Entity {
     activatedDateTime: relationship.activatedDateTime ?? '',
     endDateTime: relationship.endDateTime ?? '',
     lockedDateTime: relationship.lockedDateTime ?? '',
+    // Set once at creation and never removed, so merges that leave it out keep it.
+    ...(relationship.templateId ? { templateId: relationship.templateId } : {}),
   };
 }
 
@@ -161,6 +163,7 @@ export const relationshipColumns = [
   'activatedDateTime',
   'endDateTime',
   'lockedDateTime',
+  'templateId',
   'deleted',
 ] as const;
 
@@ -182,6 +185,7 @@ export function relationshipFromRow(row: Record<string, unknown>): Relationship 
     activatedDateTime: optionalString(row.activatedDateTime),
     endDateTime: optionalString(row.endDateTime),
     lockedDateTime: optionalString(row.lockedDateTime),
+    ...(optionalString(row.templateId) ? { templateId: String(row.templateId) } : {}),
   };
 }
 

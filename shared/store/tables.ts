@@ -19,6 +19,10 @@ export const tableNames = {
   supportRequests: 'SupportRequests',
   supportIndex: 'SupportIndex',
   supportEngineers: 'SupportEngineers',
+  /** GDAP templates, their names and their customers' ties (templates.ts, SPEC §15). */
+  gdapTemplates: 'GdapTemplates',
+  /** Bulk jobs and their items (gdapJobs.ts, SPEC §15.4). */
+  gdapJobs: 'GdapJobs',
   /** Service-wide settings: the stored sandbox clock (sandboxClock.ts). */
   settings: 'Settings',
 } as const;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { LocalHost, loadFunctions, startLocalHost } from '../../scripts/localHost';
+import { QueueListenerSettings } from '../../scripts/queueListener';
 
 /** Test helpers that talk to the service only over HTTP, as a client would. */
 
@@ -20,10 +21,21 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
+/** Queue settings for tests that run queue triggers: short polls and leases, so tests take seconds. */
+export const testQueueSettings: Partial<QueueListenerSettings> = { maxPollingIntervalMs: 200, leaseMs: 5000 };
+
+export interface TestHostOptions {
+  /** Run the queue triggers (SPEC §15.4 jobs) on the test Azurite. */
+  runQueues?: boolean | Partial<QueueListenerSettings>;
+}
+
+const queueOption = (options: TestHostOptions) =>
+  options.runQueues === true ? testQueueSettings : options.runQueues || undefined;
+
 /** Loads the functions into this test file's module registry and serves them on a free port. */
-export async function startTestHost(): Promise<TestHost> {
+export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
   loadFunctions(path.join(__dirname, '..', '..', 'functions'));
-  const host: LocalHost = await startLocalHost({ port: 0, runTimers: false });
+  const host: LocalHost = await startLocalHost({ port: 0, runTimers: false, runQueues: queueOption(options) });
   return { url: host.url, close: () => host.close() };
 }
 
@@ -32,7 +44,7 @@ export async function startTestHost(): Promise<TestHost> {
  * loaded afresh into a module registry of their own (no shared caches, clock or configuration
  * objects), on the same storage account, as a second host process would be.
  */
-export async function startIsolatedTestHost(): Promise<TestHost> {
+export async function startIsolatedTestHost(options: TestHostOptions = {}): Promise<TestHost> {
   let isolated: typeof import('../../scripts/localHost') | undefined;
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -42,6 +54,7 @@ export async function startIsolatedTestHost(): Promise<TestHost> {
   const host = await (isolated as typeof import('../../scripts/localHost')).startLocalHost({
     port: 0,
     runTimers: false,
+    runQueues: queueOption(options),
   });
   return { url: host.url, close: () => host.close() };
 }
