@@ -6,11 +6,13 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import path from 'node:path';
 import { lookupRoute, RouteLookup } from '../shared/http/routeTable';
 import { registeredTimers } from '../shared/registrations';
+import { QueueListenerSettings, startQueueListeners } from './queueListener';
 
 /**
  * A small stand-in for the Azure Functions host (Core Tools cannot be installed everywhere): it
  * serves the very registrations `app.http` receives over node:http, with the same empty route
- * prefix as host.json, and runs the registered timers on their NCRONTAB schedules.
+ * prefix as host.json, runs the registered timers on their NCRONTAB schedules, and the queue
+ * triggers from the storage account's queues (queueListener.ts).
  */
 
 /** Loads every function file so each registers itself, like the runtime's `main` glob does. */
@@ -157,6 +159,8 @@ export async function startLocalHost(options: {
   port: number;
   hostname?: string;
   runTimers: boolean;
+  /** Run the queue triggers (true: with host.json's settings; an object overrides some of them). */
+  runQueues?: boolean | Partial<QueueListenerSettings>;
 }): Promise<LocalHost> {
   const server = createServer((message, response) => {
     dispatch(message, response).catch((error: unknown) => {
@@ -198,12 +202,16 @@ export async function startLocalHost(options: {
           }),
       )
     : [];
+  const queues = options.runQueues
+    ? startQueueListeners({ settings: options.runQueues === true ? {} : options.runQueues })
+    : undefined;
 
   return {
     url: `http://${hostname}:${port}`,
     server,
     close: async () => {
       crons.forEach((cron) => cron.stop());
+      await queues?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
