@@ -417,9 +417,14 @@ describe("CIPP's GDAP calls, replayed", () => {
     expect(after.body.autoExtendDuration).toBe('P180D');
   });
 
-  it('Invoke-ExecGDAPAccessAssignment (ResetMappings): reads through /beta/$batch, then DELETE + PATCH with If-Match + POST in one batch', async () => {
-    // Tenant/GDAP/Invoke-ExecGDAPAccessAssignment.ps1, through New-GraphBulkRequest.ps1.
-    const reads = await bulk([
+  /**
+   * The items Invoke-ExecGDAPAccessAssignment.ps1 (ResetMappings) puts in its batches, shaped as it
+   * writes them: its two reads, then a DELETE for an assignment whose group is not in the role
+   * template, a PATCH for one whose role differs from the template's, a POST for a template group
+   * with no assignment (or only deleted ones).
+   */
+  const resetMappingItems = {
+    reads: () => [
       {
         id: 'getRelationship',
         url: `tenantRelationships/delegatedAdminRelationships/${relationshipId}`,
@@ -430,7 +435,43 @@ describe("CIPP's GDAP calls, replayed", () => {
         url: `tenantRelationships/delegatedAdminRelationships/${relationshipId}/accessAssignments`,
         method: 'GET',
       },
-    ]);
+    ],
+    delete: (assignment: AccessAssignment) => ({
+      id: `delete-${assignment.id}`,
+      url: `tenantRelationships/delegatedAdminRelationships/${relationshipId}/accessAssignments/${assignment.id}`,
+      method: 'DELETE',
+      headers: { 'If-Match': assignment['@odata.etag'] },
+    }),
+    patch: (assignment: AccessAssignment, roleDefinitionId: string) => ({
+      id: `patch-${assignment.id}`,
+      url: `tenantRelationships/delegatedAdminRelationships/${relationshipId}/accessAssignments/${assignment.id}`,
+      method: 'PATCH',
+      body: { accessDetails: { unifiedRoles: [{ roleDefinitionId }] } },
+      headers: { 'If-Match': assignment['@odata.etag'], 'Content-Type': 'application/json' },
+    }),
+    create: (groupId: string, roleDefinitionId: string) => ({
+      id: `create-${groupId}`,
+      url: `tenantRelationships/delegatedAdminRelationships/${relationshipId}/accessAssignments`,
+      method: 'POST',
+      body: {
+        accessDetails: { unifiedRoles: [{ roleDefinitionId }] },
+        accessContainer: { accessContainerId: groupId, accessContainerType: 'securityGroup' },
+      },
+      headers: { 'Content-Type': 'application/json' },
+    }),
+  };
+
+  /** What CIPP reads from a batch answer: each item's id, status, and body.error.message on failure. */
+  const outcomes = (responses: Map<string, BatchResponse>) =>
+    [...responses.values()].map((response) => ({
+      id: response.id,
+      status: response.status,
+      error: response.body?.error?.message,
+    }));
+
+  it('Invoke-ExecGDAPAccessAssignment (ResetMappings): reads through /beta/$batch, then DELETE + PATCH with If-Match + POST in one batch', async () => {
+    // Tenant/GDAP/Invoke-ExecGDAPAccessAssignment.ps1, through New-GraphBulkRequest.ps1.
+    const reads = await bulk(resetMappingItems.reads());
     const relationship = reads.get('getRelationship')?.body as unknown as Relationship;
     expect(reads.get('getRelationship')?.status).toBe(200);
     expect(relationship.accessDetails.unifiedRoles.map((role) => role.roleDefinitionId)).toContain(
@@ -451,38 +492,12 @@ describe("CIPP's GDAP calls, replayed", () => {
     const globalReaders = byGroup(mappingFor(globalReader).GroupId);
     newBillingGroup = randomUUID();
     const changes = await bulk([
-      {
-        id: `delete-${oldBilling.id}`,
-        url: `tenantRelationships/delegatedAdminRelationships/${relationshipId}/accessAssignments/${oldBilling.id}`,
-        method: 'DELETE',
-        headers: { 'If-Match': oldBilling['@odata.etag'] },
-      },
-      {
-        id: `patch-${globalReaders.id}`,
-        url: `tenantRelationships/delegatedAdminRelationships/${relationshipId}/accessAssignments/${globalReaders.id}`,
-        method: 'PATCH',
-        body: { accessDetails: { unifiedRoles: [{ roleDefinitionId: domainNameAdministrator }] } },
-        headers: { 'If-Match': globalReaders['@odata.etag'], 'Content-Type': 'application/json' },
-      },
-      {
-        id: `create-${newBillingGroup}`,
-        url: `tenantRelationships/delegatedAdminRelationships/${relationshipId}/accessAssignments`,
-        method: 'POST',
-        body: {
-          accessDetails: { unifiedRoles: [{ roleDefinitionId: billingAdministrator }] },
-          accessContainer: { accessContainerId: newBillingGroup, accessContainerType: 'securityGroup' },
-        },
-        headers: { 'Content-Type': 'application/json' },
-      },
+      resetMappingItems.delete(oldBilling),
+      resetMappingItems.patch(globalReaders, domainNameAdministrator),
+      resetMappingItems.create(newBillingGroup, billingAdministrator),
     ]);
     // CIPP counts 201, 202 and 204 as done and reports body.error.message otherwise.
-    expect(
-      [...changes.values()].map((response) => ({
-        id: response.id,
-        status: response.status,
-        error: response.body?.error?.message,
-      })),
-    ).toEqual([
+    expect(outcomes(changes)).toEqual([
       { id: `delete-${oldBilling.id}`, status: 204, error: undefined },
       { id: `patch-${globalReaders.id}`, status: 202, error: undefined },
       { id: `create-${newBillingGroup}`, status: 201, error: undefined },
@@ -506,54 +521,22 @@ describe("CIPP's GDAP calls, replayed", () => {
   });
 
   it('ResetMappings again with the original template: maps a group again whose assignment was deleted', async () => {
-    const reads = await bulk([
-      {
-        id: 'getRelationship',
-        url: `tenantRelationships/delegatedAdminRelationships/${relationshipId}`,
-        method: 'GET',
-      },
-      {
-        id: 'getAccessAssignments',
-        url: `tenantRelationships/delegatedAdminRelationships/${relationshipId}/accessAssignments`,
-        method: 'GET',
-      },
-    ]);
+    const reads = await bulk(resetMappingItems.reads());
     const live = (reads.get('getAccessAssignments')?.body?.value as AccessAssignment[]).filter(
       (assignment) => !['deleting', 'deleted', 'error'].includes(assignment.status),
     );
     const liveFor = (groupId: string): AccessAssignment =>
       live.find((assignment) => assignment.accessContainer.accessContainerId === groupId) as AccessAssignment;
     const oldBillingGroup = mappingFor(billingAdministrator).GroupId;
-    // CIPP creates an assignment for a template group that has none, or only deleted ones.
     expect(liveFor(oldBillingGroup)).toBeUndefined();
     const moved = liveFor(newBillingGroup);
     const globalReaders = liveFor(mappingFor(globalReader).GroupId);
     const changes = await bulk([
-      {
-        id: `delete-${moved.id}`,
-        url: `tenantRelationships/delegatedAdminRelationships/${relationshipId}/accessAssignments/${moved.id}`,
-        method: 'DELETE',
-        headers: { 'If-Match': moved['@odata.etag'] },
-      },
-      {
-        id: `patch-${globalReaders.id}`,
-        url: `tenantRelationships/delegatedAdminRelationships/${relationshipId}/accessAssignments/${globalReaders.id}`,
-        method: 'PATCH',
-        body: { accessDetails: { unifiedRoles: [{ roleDefinitionId: globalReader }] } },
-        headers: { 'If-Match': globalReaders['@odata.etag'], 'Content-Type': 'application/json' },
-      },
-      {
-        id: `create-${oldBillingGroup}`,
-        url: `tenantRelationships/delegatedAdminRelationships/${relationshipId}/accessAssignments`,
-        method: 'POST',
-        body: {
-          accessDetails: { unifiedRoles: [{ roleDefinitionId: billingAdministrator }] },
-          accessContainer: { accessContainerId: oldBillingGroup, accessContainerType: 'securityGroup' },
-        },
-        headers: { 'Content-Type': 'application/json' },
-      },
+      resetMappingItems.delete(moved),
+      resetMappingItems.patch(globalReaders, globalReader),
+      resetMappingItems.create(oldBillingGroup, billingAdministrator),
     ]);
-    expect([...changes.values()].map((response) => response.status)).toEqual([204, 202, 201]);
+    expect(outcomes(changes).map((outcome) => outcome.status)).toEqual([204, 202, 201]);
 
     const after = await graphGet<AccessAssignment>(`${relationshipPath(relationshipId)}/accessAssignments`);
     expect(
@@ -562,6 +545,7 @@ describe("CIPP's GDAP calls, replayed", () => {
         .map((assignment) => assignment.status)
         .sort(),
     ).toEqual(['active', 'deleted']);
+    // Every group of the invite but Global Administrator's holds its one role again.
     const nonDeleted = after.filter((assignment) => assignment.status !== 'deleted');
     expect(nonDeleted).toHaveLength(mappings.length - 1);
     for (const mapping of mappings.filter((item) => item.roleDefinitionId !== globalAdministrator)) {
