@@ -30,7 +30,7 @@ async function tlsOptions(): Promise<TlsOptions | undefined> {
       `Trust it: NODE_EXTRA_CA_CERTS=${certificate.certFile} for Node clients (read at process start), ` +
       `curl --cacert ${certificate.certFile}, or your system's trust store for Graph PowerShell and browsers.`,
   );
-  return certificate;
+  return { cert: certificate.cert, key: certificate.key };
 }
 
 async function main(): Promise<void> {
