@@ -6,13 +6,13 @@
 import { odata } from '@azure/data-tables';
 import { badRequest } from './errors';
 
-export type FieldType = 'string' | 'dateTime' | 'enum' | 'guid' | 'duration';
+export type FieldType = 'string' | 'dateTime' | 'enum' | 'guid' | 'duration' | 'boolean';
 
 export interface FieldSpec<T> {
   /** OData property path as clients write it, e.g. 'status', 'customer/tenantId'. */
   path: string;
   type: FieldType;
-  /** Value of the field on an entity; dateTime values are UTC ISO 8601 with 7 fractional digits. */
+  /** Value of the field on an entity; dateTime values are UTC ISO 8601 with 7 fractional digits, booleans 'true'/'false'. */
   get(entity: T): string | null;
   /** For 'enum': a literal must be one of these. */
   enumValues?: readonly string[];
@@ -158,7 +158,9 @@ function parseOrderBy<T>(value: string, spec: CollectionSpec<T>): OrderBy[] {
   const result: OrderBy[] = [];
   for (const item of items) {
     if (item === '') throw badRequest('Invalid $orderby: empty sort key.');
-    const [path, direction, ...rest] = item.split(/\s+/);
+    const [path, written, ...rest] = item.split(/\s+/);
+    // Keywords are case-insensitive, as Graph accepts them (SPEC §14); property names are not.
+    const direction = written?.toLowerCase();
     if (rest.length > 0 || (direction !== undefined && direction !== 'asc' && direction !== 'desc')) {
       throw badRequest(`Invalid $orderby: '${clip(item)}'. Expected 'property', 'property asc' or 'property desc'.`);
     }
@@ -198,7 +200,7 @@ function parseSelect<T>(value: string, spec: CollectionSpec<T>): string[] {
 // $filter tokenizer
 // ---------------------------------------------------------------------------------------------
 
-type LiteralType = 'string' | 'guid' | 'dateTime' | 'duration' | 'null';
+type LiteralType = 'string' | 'guid' | 'dateTime' | 'duration' | 'boolean' | 'null';
 
 type Token =
   | { kind: 'open' | 'close' | 'comma'; text: string; pos: number }
@@ -241,7 +243,11 @@ function tokenize(text: string): Token[] {
         matchSticky(GUID_TOKEN_RE, text, pos, (match) => literalToken('guid', match, pos)) ??
         matchSticky(BARE_LITERAL_RE, text, pos, (match) => bareLiteralToken(match, pos)) ??
         matchSticky(PATH_RE, text, pos, (match) =>
-          match === 'null' ? literalToken('null', match, pos) : { kind: 'word', text: match, pos },
+          match.toLowerCase() === 'null'
+            ? literalToken('null', match, pos)
+            : match.toLowerCase() === 'true' || match.toLowerCase() === 'false'
+              ? literalToken('boolean', match.toLowerCase(), pos)
+              : { kind: 'word', text: match, pos },
         );
       if (!token) throw filterError(`unexpected character '${ch}' at position ${pos + 1}.`);
       tokens.push(token);
@@ -352,7 +358,9 @@ class FilterParser<T> {
     if (left.kind === 'literal') {
       throw filterError(`the property must be on the left side of a comparison, e.g. status eq 'active'.`);
     }
-    if (left.kind !== 'word' || KEYWORDS.includes(left.text)) throw this.unexpected(left, 'expected a property name');
+    if (left.kind !== 'word' || KEYWORDS.includes(left.text.toLowerCase())) {
+      throw this.unexpected(left, 'expected a property name');
+    }
     this.next();
     if (this.peek()?.kind === 'open') throw filterError(`functions such as '${clip(left.text)}' are not supported.`);
     const field = this.field(left.text);
@@ -373,7 +381,7 @@ class FilterParser<T> {
     }
     this.next();
 
-    if (field.type === 'duration' && op !== 'eq' && op !== 'ne') {
+    if ((field.type === 'duration' || field.type === 'boolean') && op !== 'eq' && op !== 'ne') {
       throw filterError(`operator '${op}' is not supported for property '${field.path}'; use eq or ne.`);
     }
     const value = coerceLiteral(field, right);
@@ -410,20 +418,13 @@ class FilterParser<T> {
   }
 
   private unexpected(token: Token, expectation: string) {
-    // OData keywords are lowercase; point that out instead of a bare syntax error.
-    const keyword =
-      token.kind === 'word' ? KEYWORDS.find((candidate) => candidate === token.text.toLowerCase()) : undefined;
-    if (keyword) {
-      return filterError(
-        `'${token.text}' at position ${token.pos + 1} is not valid; operators are lowercase ('${keyword}').`,
-      );
-    }
     return filterError(`unexpected '${clip(token.text)}' at position ${token.pos + 1}; ${expectation}.`);
   }
 }
 
+/** Keywords (`and`, `Or`, `EQ`, ...) match in any case, as Graph accepts them (SPEC §14). */
 function isWord(token: Token, word: string): boolean {
-  return token.kind === 'word' && token.text === word;
+  return token.kind === 'word' && token.text.toLowerCase() === word;
 }
 
 const LITERAL_DESCRIPTIONS: Record<LiteralType, string> = {
@@ -431,6 +432,7 @@ const LITERAL_DESCRIPTIONS: Record<LiteralType, string> = {
   guid: 'GUID',
   dateTime: 'dateTimeOffset',
   duration: 'duration',
+  boolean: 'boolean',
   null: 'null',
 };
 
@@ -469,6 +471,9 @@ function coerceLiteral<T>(field: FieldSpec<T>, token: Extract<Token, { kind: 'li
       if (normalized === undefined) throw invalid('dateTimeOffset (e.g. 2026-01-01T00:00:00Z)');
       return normalized;
     }
+    case 'boolean':
+      if (token.type !== 'boolean') throw mismatch();
+      return value;
     case 'duration':
       if (token.type !== 'string' && token.type !== 'duration') throw mismatch();
       if (!DURATION_RE.test(value)) throw invalid('ISO 8601 duration (e.g. P180D)');

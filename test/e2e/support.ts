@@ -10,6 +10,8 @@ export const roles = {
   exchangeAdministrator: '29232cdf-9323-42fd-ade2-1d097af3e4de',
   intuneAdministrator: '3a2c62db-5318-420d-8d74-23affee5d9d5',
   globalReader: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
+  /** Customer side: accepts, views and terminates GDAP relationships, but cannot remove roles. */
+  customerDelegatedAdminRelationshipAdministrator: 'fc8ad4e2-40e4-4724-8317-bcda7503ecbf',
 };
 
 export const relationshipsUrl = '/v1.0/tenantRelationships/delegatedAdminRelationships';
@@ -23,6 +25,25 @@ export interface TestHost {
 export async function startTestHost(options: { tls?: TlsOptions } = {}): Promise<TestHost> {
   loadFunctions(path.join(__dirname, '..', '..', 'functions'));
   const host: LocalHost = await startLocalHost({ port: 0, runTimers: false, tls: options.tls });
+  return { url: host.url, close: () => host.close() };
+}
+
+/**
+ * A second instance of the service in this process: the local host and every function file are
+ * loaded afresh into a module registry of their own (no shared caches, clock or configuration
+ * objects), on the same storage account, as a second host process would be.
+ */
+export async function startIsolatedTestHost(): Promise<TestHost> {
+  let isolated: typeof import('../../scripts/localHost') | undefined;
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    isolated = require('../../scripts/localHost') as typeof import('../../scripts/localHost');
+    isolated.loadFunctions(path.join(__dirname, '..', '..', 'functions'));
+  });
+  const host = await (isolated as typeof import('../../scripts/localHost')).startLocalHost({
+    port: 0,
+    runTimers: false,
+  });
   return { url: host.url, close: () => host.close() };
 }
 
