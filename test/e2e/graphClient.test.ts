@@ -1,4 +1,4 @@
-import { AuthenticationProvider, Client as GraphClient, PageIterator } from '@microsoft/microsoft-graph-client';
+import { Client as GraphClient, PageIterator } from '@microsoft/microsoft-graph-client';
 import type {
   DelegatedAdminAccessAssignment,
   DelegatedAdminRelationship,
@@ -6,12 +6,13 @@ import type {
 } from '@microsoft/microsoft-graph-types';
 import { randomUUID } from 'node:crypto';
 import { HttpsTestHost, startHttpsTestHost } from './https';
+import { classicGraphClient } from './sdkClients';
 import { roles } from './support';
 
 /**
- * The classic Graph JS client exactly as an application sets it up: its own authentication
- * provider and middleware chain, the local host as its base URL and in `customHosts`. The client
- * attaches the token only to https Graph hosts and custom hosts, so this works over HTTPS alone.
+ * The classic Graph JS client exactly as an application sets it up (sdkClients.ts): its own
+ * authentication provider and middleware chain, the local host as its base URL and in
+ * `customHosts`. It attaches the token only to https hosts, so this works over HTTPS alone.
  */
 describe('classic Microsoft Graph JS client over HTTPS', () => {
   let host: HttpsTestHost;
@@ -19,24 +20,12 @@ describe('classic Microsoft Graph JS client over HTTPS', () => {
   let customer: GraphClient;
   let customerTenantId: string;
 
-  const graphFor = (token: string): GraphClient => {
-    const authProvider: AuthenticationProvider = { getAccessToken: () => Promise.resolve(token) };
-    return GraphClient.initWithMiddleware({
-      authProvider,
-      baseUrl: host.url,
-      defaultVersion: 'v1.0',
-      customHosts: new Set([new URL(host.url).hostname]),
-      // The client calls the global fetch with these options: the Agent trusts the test certificate.
-      fetchOptions: { dispatcher: host.dispatcher },
-    });
-  };
-
   beforeAll(async () => {
     host = await startHttpsTestHost();
     const tenants = await host.client.tenants();
     customerTenantId = tenants.customerTenantId;
-    partner = graphFor(tenants.partner);
-    customer = graphFor(tenants.customer);
+    partner = classicGraphClient(host, tenants.partner);
+    customer = classicGraphClient(host, tenants.customer);
   });
 
   afterAll(() => host.close());
@@ -121,16 +110,11 @@ describe('classic Microsoft Graph JS client over HTTPS', () => {
   it('sends the token to no host but the custom ones', async () => {
     // Without customHosts the client withholds the token from a non-Graph host: the service says 401.
     const token = await host.client.token({ tid: randomUUID(), roles: ['AdminAgent'] });
-    const withoutCustomHosts = GraphClient.initWithMiddleware({
-      authProvider: { getAccessToken: () => Promise.resolve(token) },
-      baseUrl: host.url,
-      fetchOptions: { dispatcher: host.dispatcher },
-    });
-    const refused = await withoutCustomHosts
+    const refused = await classicGraphClient(host, token, [])
       .api(collection)
       .get()
       .catch((error: { statusCode: number }) => error);
     expect(refused).toMatchObject({ statusCode: 401, code: 'InvalidAuthenticationToken' });
-    expect((await graphFor(token).api(collection).get()).value).toEqual([]);
+    expect((await classicGraphClient(host, token).api(collection).get()).value).toEqual([]);
   });
 });

@@ -1,27 +1,19 @@
 import { Duration } from '@microsoft/kiota-abstractions';
 import { createGraphServiceClient, GraphRequestAdapter, GraphServiceClient } from '@microsoft/msgraph-sdk';
-import {
-  createGraphClientFactory,
-  GraphAzureIdentityAuthenticationProvider,
-  PageIterator,
-} from '@microsoft/msgraph-sdk-core';
+import { PageIterator } from '@microsoft/msgraph-sdk-core';
 import {
   createDelegatedAdminRelationshipCollectionResponseFromDiscriminatorValue,
   DelegatedAdminRelationship,
 } from '@microsoft/msgraph-sdk/models/index.js';
 import { createODataErrorFromDiscriminatorValue, ODataError } from '@microsoft/msgraph-sdk/models/oDataErrors/index.js';
-// Adds `tenantRelationships` to the service client, as the SDK's packages per API area do.
-import '@microsoft/msgraph-sdk-tenantrelationships';
 import { randomUUID } from 'node:crypto';
 import { HttpsTestHost, startHttpsTestHost } from './https';
+import { kiotaRequestAdapter } from './sdkClients';
 import { roles } from './support';
 
-type TokenCredential = ConstructorParameters<typeof GraphAzureIdentityAuthenticationProvider>[0];
-
 /**
- * The Kiota Graph SDK as an application sets it up: an Azure Identity authentication provider
- * (here with a credential that hands out a sandbox token, where an app would pass
- * DefaultAzureCredential) whose allowed hosts name the local host, and the adapter's base URL
+ * The Kiota Graph SDK as an application sets it up (sdkClients.ts): an Azure Identity
+ * authentication provider whose allowed hosts name the local host, and the adapter's base URL
  * pointed at it. Kiota's provider attaches tokens only to allowed hosts, over https.
  */
 describe('Kiota Microsoft Graph SDK over HTTPS', () => {
@@ -31,33 +23,13 @@ describe('Kiota Microsoft Graph SDK over HTTPS', () => {
   let customer: GraphServiceClient;
   let customerTenantId: string;
 
-  const adapterFor = (token: string, allowedHosts: Set<string>): GraphRequestAdapter => {
-    const credential: TokenCredential = {
-      getToken: () => Promise.resolve({ token, expiresOnTimestamp: Date.now() + 3_600_000 }),
-    };
-    const authProvider = new GraphAzureIdentityAuthenticationProvider(
-      credential,
-      ['https://graph.microsoft.com/.default'],
-      undefined,
-      allowedHosts,
-    );
-    // Kiota's default Graph middleware chain, ending in a fetch whose Agent trusts the test certificate.
-    const httpClient = createGraphClientFactory({ graphServiceTargetVersion: 'v1.0' }, (url, init) =>
-      fetch(url, { ...init, dispatcher: host.dispatcher }),
-    );
-    const adapter = new GraphRequestAdapter(authProvider, undefined, undefined, httpClient);
-    adapter.baseUrl = `${host.url}/v1.0`;
-    return adapter;
-  };
-
   beforeAll(async () => {
     host = await startHttpsTestHost();
     const tenants = await host.client.tenants();
     customerTenantId = tenants.customerTenantId;
-    const localHost = new Set([new URL(host.url).hostname]);
-    partnerAdapter = adapterFor(tenants.partner, localHost);
+    partnerAdapter = kiotaRequestAdapter(host, tenants.partner);
     partner = createGraphServiceClient(partnerAdapter);
-    customer = createGraphServiceClient(adapterFor(tenants.customer, localHost));
+    customer = createGraphServiceClient(kiotaRequestAdapter(host, tenants.customer));
   });
 
   afterAll(() => host.close());
@@ -150,12 +122,12 @@ describe('Kiota Microsoft Graph SDK over HTTPS', () => {
   it('sends the token to no host outside its allowed hosts', async () => {
     const token = await host.client.token({ tid: randomUUID(), roles: ['AdminAgent'] });
     // Kiota's Graph provider defaults to Graph's own hosts: to the local host it sends no token.
-    const graphHostsOnly = createGraphServiceClient(adapterFor(token, new Set()));
+    const graphHostsOnly = createGraphServiceClient(kiotaRequestAdapter(host, token, []));
     const refused = await graphHostsOnly.tenantRelationships.delegatedAdminRelationships
       .get()
       .catch((error: ODataError) => error);
     expect(refused).toMatchObject({ responseStatusCode: 401, errorEscaped: { code: 'InvalidAuthenticationToken' } });
-    const allowed = createGraphServiceClient(adapterFor(token, new Set([new URL(host.url).hostname])));
+    const allowed = createGraphServiceClient(kiotaRequestAdapter(host, token));
     expect((await allowed.tenantRelationships.delegatedAdminRelationships.get())?.value).toEqual([]);
   });
 });
