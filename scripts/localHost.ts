@@ -8,11 +8,13 @@ import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { lookupRoute, RouteLookup } from '../shared/http/routeTable';
 import { registeredTimers } from '../shared/registrations';
+import { QueueListenerSettings, startQueueListeners } from './queueListener';
 
 /**
  * A small stand-in for the Azure Functions host (Core Tools cannot be installed everywhere): it
  * serves the very registrations `app.http` receives over node:http, with the same empty route
- * prefix as host.json, and runs the registered timers on their NCRONTAB schedules.
+ * prefix as host.json, runs the registered timers on their NCRONTAB schedules, and the queue
+ * triggers from the storage account's queues (queueListener.ts).
  */
 
 /** Loads every function file so each registers itself, like the runtime's `main` glob does. */
@@ -168,6 +170,8 @@ export async function startLocalHost(options: {
   hostname?: string;
   runTimers: boolean;
   tls?: TlsOptions;
+  /** Run the queue triggers (true: with host.json's settings; an object overrides some of them). */
+  runQueues?: boolean | Partial<QueueListenerSettings>;
 }): Promise<LocalHost> {
   const serve: RequestListener = (message, response) => {
     dispatch(message, response).catch((error: unknown) => {
@@ -210,12 +214,16 @@ export async function startLocalHost(options: {
           }),
       )
     : [];
+  const queues = options.runQueues
+    ? startQueueListeners({ settings: options.runQueues === true ? {} : options.runQueues })
+    : undefined;
 
   return {
     url: `${options.tls ? 'https' : 'http'}://${hostname}:${port}`,
     server,
     close: async () => {
       crons.forEach((cron) => cron.stop());
+      await queues?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

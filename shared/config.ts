@@ -1,4 +1,5 @@
 import { Duration } from 'luxon';
+import { readStorageConnection, StorageConnection } from './storageSettings';
 
 /**
  * One typed view of the environment, read once. Local versus cloud is decided here and nowhere
@@ -13,8 +14,9 @@ export interface AuthConfig {
 }
 
 export interface Config {
-  storageConnectionString: string;
-  /** Prepended to every table name, so several deployments (or test files) can share an account. */
+  /** The storage account: a connection string or identity-based settings (storageSettings.ts). */
+  storage: StorageConnection;
+  /** Prepended to every table and queue name, so several deployments (or test files) can share an account. */
   tablePrefix: string;
   sandboxMode: boolean;
   auth: AuthConfig;
@@ -81,7 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const nonEmpty = (value: string | undefined): string | undefined =>
     value && value.trim() ? value.trim() : undefined;
   return {
-    storageConnectionString: nonEmpty(env.AzureWebJobsStorage) ?? 'UseDevelopmentStorage=true',
+    storage: readStorageConnection(env),
     tablePrefix: tablePrefix(env.TABLE_PREFIX),
     sandboxMode,
     auth: {
