@@ -1,4 +1,3 @@
-import { RestError } from '@azure/data-tables';
 import { DateTime } from 'luxon';
 import { refreshServiceClock, serviceNow } from '../clock';
 import { DomainError, invalid, notFound } from '../domain/errors';
@@ -31,6 +30,7 @@ import {
   StoredJob,
 } from '../store/gdapJobs';
 import { sendQueueMessage } from '../store/queues';
+import { isStorageUnavailable } from '../store/storageBudget';
 import { Caller, partnerAdminAgent } from './caller';
 
 /**
@@ -139,12 +139,10 @@ async function dispatch(job: GdapJob): Promise<void> {
   await markDispatched(job);
 }
 
+/** A lost ETag race, or storage not answering (timeouts, refused connections, its own 5xx). */
 function isTransient(error: unknown): boolean {
   if (error instanceof DomainError) return error.kind === 'stale';
-  if (error instanceof RestError)
-    return error.statusCode === undefined || error.statusCode >= 500 || error.statusCode === 408;
-  const code = (error as { code?: string } | undefined)?.code;
-  return typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN)$/.test(code);
+  return isStorageUnavailable(error);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -166,6 +164,15 @@ async function currentNow(): Promise<DateTime> {
   return serviceNow();
 }
 
+type SettledListener = (item: GdapJobItem) => void;
+const settledListeners = new Set<SettledListener>();
+
+/** Called for every item this process settles (the two-instance test counts who did what). */
+export function onItemSettled(listener: SettledListener): () => void {
+  settledListeners.add(listener);
+  return () => settledListeners.delete(listener);
+}
+
 /** Settles an item with its outcome; the write is conditional, so of two workers one records it. */
 async function settle(stored: Stored<GdapJobItem>, outcome: ItemOutcome | { state: 'canceled' }, now: DateTime) {
   const item = stored.value;
@@ -183,7 +190,9 @@ async function settle(stored: Stored<GdapJobItem>, outcome: ItemOutcome | { stat
     lastModifiedDateTime: toGraphDateTime(now),
   };
   try {
-    return await replaceItem(next, stored.etag);
+    const written = await replaceItem(next, stored.etag);
+    settledListeners.forEach((listener) => listener(next));
+    return written;
   } catch (error) {
     // Another worker settled it first (a message handled twice): its record stands.
     if (error instanceof DomainError && error.kind === 'stale') return undefined;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { LocalHost, loadFunctions, startLocalHost } from '../../scripts/localHost';
+import type { Dispatcher } from 'undici';
+import { LocalHost, loadFunctions, startLocalHost, TlsOptions } from '../../scripts/localHost';
 import { QueueListenerSettings } from '../../scripts/queueListener';
 
 /** Test helpers that talk to the service only over HTTP, as a client would. */
@@ -25,6 +26,8 @@ export interface TestHost {
 export const testQueueSettings: Partial<QueueListenerSettings> = { maxPollingIntervalMs: 200, leaseMs: 5000 };
 
 export interface TestHostOptions {
+  /** Serve HTTPS with this certificate. */
+  tls?: TlsOptions;
   /** Run the queue triggers (SPEC §15.4 jobs) on the test Azurite. */
   runQueues?: boolean | Partial<QueueListenerSettings>;
 }
@@ -32,10 +35,15 @@ export interface TestHostOptions {
 const queueOption = (options: TestHostOptions) =>
   options.runQueues === true ? testQueueSettings : options.runQueues || undefined;
 
-/** Loads the functions into this test file's module registry and serves them on a free port. */
+/** Loads the functions into this test file's module registry and serves them on a free port (HTTPS with `tls`). */
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
   loadFunctions(path.join(__dirname, '..', '..', 'functions'));
-  const host: LocalHost = await startLocalHost({ port: 0, runTimers: false, runQueues: queueOption(options) });
+  const host: LocalHost = await startLocalHost({
+    port: 0,
+    runTimers: false,
+    tls: options.tls,
+    runQueues: queueOption(options),
+  });
   return { url: host.url, close: () => host.close() };
 }
 
@@ -44,12 +52,18 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
  * loaded afresh into a module registry of their own (no shared caches, clock or configuration
  * objects), on the same storage account, as a second host process would be.
  */
-export async function startIsolatedTestHost(options: TestHostOptions = {}): Promise<TestHost> {
+export async function startIsolatedTestHost(
+  options: TestHostOptions & {
+    /** Runs inside the instance's module registry: a `require` there reaches that instance's modules. */
+    inside?: () => void;
+  } = {},
+): Promise<TestHost> {
   let isolated: typeof import('../../scripts/localHost') | undefined;
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     isolated = require('../../scripts/localHost') as typeof import('../../scripts/localHost');
     isolated.loadFunctions(path.join(__dirname, '..', '..', 'functions'));
+    options.inside?.();
   });
   const host = await (isolated as typeof import('../../scripts/localHost')).startLocalHost({
     port: 0,
@@ -74,7 +88,11 @@ export interface CallResult<T = Record<string, unknown>> {
 }
 
 export class Client {
-  constructor(readonly baseUrl: string) {}
+  /** `dispatcher`: an undici Agent that trusts an HTTPS test host's certificate. */
+  constructor(
+    readonly baseUrl: string,
+    private readonly dispatcher?: Dispatcher,
+  ) {}
 
   async call<T = Record<string, unknown>>(
     method: string,
@@ -88,7 +106,8 @@ export class Client {
       body = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await fetch(url.startsWith('http') ? url : `${this.baseUrl}${url}`, { method, headers, body });
+    const target = url.startsWith('http') ? url : `${this.baseUrl}${url}`;
+    const response = await fetch(target, { method, headers, body, dispatcher: this.dispatcher });
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
   }
