@@ -9,7 +9,7 @@ import { newGuid } from '../domain/ids';
 import { Operation, succeededOperation } from '../domain/operations';
 import { assertVisible, perspectiveOf, Relationship } from '../domain/relationships';
 import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../http/principal';
-import { insertAssignment, replaceAssignment } from '../store/assignments';
+import { assignmentsPerInsert, insertAssignments, replaceAssignment } from '../store/assignments';
 import { Stored } from '../store/paging';
 import { assertPartnerMay } from '../store/partners';
 import { findChild, findRelationship, listChildren } from '../store/relationships';
@@ -61,29 +61,50 @@ export async function createAssignment(
   body: unknown,
   caller: Caller,
 ): Promise<CreatedAssignment> {
+  return (await createAssignments(relationshipId, [body], caller))[0];
+}
+
+/**
+ * Creates several assignments of one relationship (one body each, the rules of a POST of each),
+ * stored in one transaction: a template's groups after an approval cost one write, not one per group.
+ */
+export async function createAssignments(
+  relationshipId: string,
+  bodies: readonly unknown[],
+  caller: Caller,
+): Promise<CreatedAssignment[]> {
   const relationship = await partnerRelationship(relationshipId, caller.principal, true);
-  const existing = await listChildren(childKinds.assignment, relationship.value, assignmentFromRow);
-  const assignment = decideAssignment(
-    body,
-    relationship.value,
-    existing.map((item) => item.value),
-    newGuid(),
-    caller.now,
+  const existing = (await listChildren(childKinds.assignment, relationship.value, assignmentFromRow)).map(
+    (item) => item.value,
   );
-  const stored = await insertAssignment(relationship.value, assignment, causeOf(caller));
-  // A termination that raced this insert must not leave a live assignment behind.
+  const created: CreatedAssignment[] = [];
+  for (let start = 0; start < bodies.length; start += assignmentsPerInsert) {
+    const assignments: AccessAssignment[] = [];
+    for (const body of bodies.slice(start, start + assignmentsPerInsert)) {
+      // Each is decided against the live ones and those before it, so one call cannot hold a group twice.
+      assignments.push(
+        decideAssignment(body, relationship.value, [...existing, ...assignments], newGuid(), caller.now),
+      );
+    }
+    const stored = await insertAssignments(relationship.value, assignments, causeOf(caller));
+    existing.push(...assignments);
+    created.push(...stored.map(({ value, etag }) => ({ assignment: value, etag })));
+  }
+  // A termination that raced these inserts must not leave live assignments behind.
   const after = await findRelationship(relationship.value.id);
   if (!after || after.value.status !== 'active') {
-    await replaceAssignment(
-      relationship.value,
-      assignment,
-      { ...assignment, status: 'deleted' },
-      stored.etag,
-      causeOf(caller),
-    );
+    for (const { assignment, etag } of created) {
+      await replaceAssignment(
+        relationship.value,
+        assignment,
+        { ...assignment, status: 'deleted' },
+        etag,
+        causeOf(caller),
+      );
+    }
     throw invalid('The relationship stopped being active while the access assignment was being created.');
   }
-  return { assignment, etag: stored.etag };
+  return created;
 }
 
 export type AssignmentUpdate =

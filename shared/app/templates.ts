@@ -45,7 +45,7 @@ import {
   removeTiesOf,
   deleteTie,
 } from '../store/templates';
-import { createAssignment, deleteAssignment, updateAssignment } from './assignments';
+import { createAssignments, deleteAssignment, updateAssignment } from './assignments';
 import { Caller } from './caller';
 import { continueItem, createJob, inParallel, ItemContext, ItemOutcome, registerItemWorker } from './gdapJobs';
 import { invitationUrl } from './invitations';
@@ -215,16 +215,16 @@ async function claimTie(
   template: GdapTemplate,
   customerTenantId: string,
   item: { jobId: string; itemId: string },
-): Promise<Stored<TemplateTie>> {
-  const fresh: TemplateTie = {
+): Promise<{ tie: Stored<TemplateTie>; fresh: boolean }> {
+  const planned: TemplateTie = {
     partnerTenantId: template.partnerTenantId,
     customerTenantId,
     templateId: template.id,
     ...plannedRelationship(template),
     ...item,
   };
-  const inserted = await insertTie(fresh);
-  if (inserted) return inserted;
+  const inserted = await insertTie(planned);
+  if (inserted) return { tie: inserted, fresh: true };
   const existing = await findTie(template.partnerTenantId, customerTenantId);
   if (!existing) return claimTie(template, customerTenantId, item);
   if (existing.value.templateId !== template.id) {
@@ -234,10 +234,11 @@ async function claimTie(
       );
     }
     // Its template was deleted: the customer is free.
-    return replaceTie(fresh, existing.etag);
+    return { tie: await replaceTie(planned, existing.etag), fresh: true };
   }
-  if (existing.value.jobId === item.jobId && existing.value.itemId === item.itemId) return existing;
-  return replaceTie({ ...existing.value, ...item }, existing.etag);
+  if (existing.value.jobId === item.jobId && existing.value.itemId === item.itemId)
+    return { tie: existing, fresh: false };
+  return { tie: await replaceTie({ ...existing.value, ...item }, existing.etag), fresh: false };
 }
 
 /**
@@ -254,12 +255,13 @@ export async function reconcileAssignments(
     (item) => item.value,
   );
   const plan = reconcilePlan(template, relationship, assignments);
-  for (const group of plan.create) {
+  if (plan.create.length > 0) {
     try {
-      await createAssignment(relationship.id, assignmentBody(group), caller);
+      await createAssignments(relationship.id, plan.create.map(assignmentBody), caller);
     } catch (error) {
-      // Another worker created it at the same moment: the next reconcile checks its roles.
+      // Another worker created some at the same moment: decide again on what is there now.
       if (!(error instanceof DomainError && error.kind === 'conflict')) throw error;
+      return reconcileAssignments(template, relationship, caller);
     }
   }
   for (const { assignment, roleIds } of plan.update) {
@@ -267,12 +269,34 @@ export async function reconcileAssignments(
     await updateAssignment(relationship.id, assignment.id, '*', body, caller, assignmentView);
   }
   for (const assignment of plan.remove) await deleteAssignment(relationship.id, assignment.id, '*', caller);
-  const missingRoles = driftOf(template, relationship, assignments).rolesNotInRelationship;
-  return missingRoles.length
+  return rolesWarning(driftOf(template, relationship, assignments));
+}
+
+/** The warning an item carries for template roles its relationship lacks (they cannot be added to it). */
+function rolesWarning(drift: Drift): string[] {
+  const missing = drift.rolesNotInRelationship;
+  return missing.length
     ? [
-        `rolesNotInRelationship: the relationship does not have the template's roles ${missingRoles.join(', ')}; they cannot be added to it and are assigned nowhere.`,
+        `rolesNotInRelationship: the relationship does not have the template's roles ${missing.join(', ')}; they cannot be added to it and are assigned nowhere.`,
       ]
     : [];
+}
+
+/**
+ * The template's groups on a just-approved relationship: all of them in one call of the API's use
+ * case, as nothing else can have been assigned yet; should that be wrong (a group assigned by hand
+ * meanwhile, roles the customer removed), the full reconcile decides on what is there.
+ */
+async function assignAfterApproval(template: GdapTemplate, relationshipId: string, caller: Caller): Promise<string[]> {
+  try {
+    await createAssignments(relationshipId, template.assignments.map(assignmentBody), caller);
+    return [];
+  } catch (error) {
+    if (!(error instanceof DomainError && (error.kind === 'conflict' || error.kind === 'invalid'))) throw error;
+    const relationship = await findRelationship(relationshipId);
+    if (!relationship) throw notFound(`The relationship '${relationshipId}' no longer exists.`);
+    return reconcileAssignments(template, relationship.value, caller);
+  }
 }
 
 /**
@@ -286,7 +310,11 @@ async function createActive(template: GdapTemplate, draft: Relationship, caller:
     assignments.push(decideAssignment(assignmentBody(group), active, assignments, newGuid(), caller.now));
   }
   const stored = await createPlanned(active, caller, assignments);
-  return reconcileAssignments(template, stored.value, caller);
+  const all = expectedAssignments(template, active).length === assignments.length;
+  // When every group fit the creation, the relationship already matches its template.
+  return all
+    ? rolesWarning(driftOf(template, active, assignments))
+    : reconcileAssignments(template, stored.value, caller);
 }
 
 const awaiting = (relationshipId: string): ItemOutcome => ({
@@ -306,10 +334,12 @@ async function assignItem(context: ItemContext): Promise<ItemOutcome> {
   // Account state (SPEC §5.3, §15.2): a suspended partner's items all fail, even those with nothing to change.
   await assertPartnerMay(job.partnerTenantId, 'updateGdap');
   const template = await jobTemplate(context);
-  let tie = await claimTie(template, customerTenantId, { jobId: job.id, itemId: item.id });
+  let { tie, fresh } = await claimTie(template, customerTenantId, { jobId: job.id, itemId: item.id });
   for (let nameAttempt = 1; ; nameAttempt++) {
     const relationshipId = tie.value.relationshipId as string;
-    const existing = await findRelationship(relationshipId);
+    // A tie made just now names a relationship that cannot exist yet.
+    const existing = fresh ? undefined : await findRelationship(relationshipId);
+    fresh = false;
     const status = existing?.value.status;
     if (existing && status === 'active') {
       const warnings = await reconcileAssignments(template, existing.value, caller);
@@ -393,9 +423,8 @@ export async function onRelationshipSettled(message: RelationshipSettled): Promi
   if (!tie || tie.value.relationshipId !== message.relationshipId || !tie.value.jobId || !tie.value.itemId) return;
   const continued = await continueItem(message.partnerTenantId, tie.value.jobId, tie.value.itemId, async (context) => {
     if (message.status === 'active') {
-      const relationship = await findRelationship(message.relationshipId);
-      if (!relationship) throw notFound(`The relationship '${message.relationshipId}' no longer exists.`);
-      const warnings = await reconcileAssignments(await jobTemplate(context), relationship.value, context.caller);
+      const template = await jobTemplate(context);
+      const warnings = await assignAfterApproval(template, message.relationshipId, context.caller);
       return { state: 'completed', relationshipId: message.relationshipId, warnings };
     }
     const reason =

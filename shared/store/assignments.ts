@@ -19,27 +19,56 @@ export async function insertAssignment(
   assignment: AccessAssignment,
   cause: ChangeCause,
 ): Promise<Stored<AccessAssignment>> {
+  return (await insertAssignments(relationship, [assignment], cause))[0];
+}
+
+/** Assignments one transaction holds: two rows and an audit entry each, within Table Storage's 100 actions. */
+export const assignmentsPerInsert = 33;
+
+/**
+ * Inserts several assignments of one relationship in one transaction (all or none: a group that
+ * already has one makes it a 409 conflict).
+ */
+export async function insertAssignments(
+  relationship: Relationship,
+  assignments: readonly AccessAssignment[],
+  cause: ChangeCause,
+): Promise<Stored<AccessAssignment>[]> {
+  if (assignments.length === 0) return [];
+  if (assignments.length > assignmentsPerInsert) {
+    throw new Error(`At most ${assignmentsPerInsert} access assignments fit one transaction`);
+  }
   const partitionKey = relationshipPartition(relationship);
-  const events = await prepareEvents(partitionKey, assignmentEventsOf(relationship, undefined, assignment, cause));
-  let etag: string | undefined;
+  const audits = assignments.flatMap(
+    (assignment) => assignmentEventsOf(relationship, undefined, assignment, cause).audits,
+  );
+  const events = await prepareEvents(partitionKey, { audits, notifications: [] });
+  let response;
   try {
-    const response = await submitChildren([
-      ['create', assignmentToRow(partitionKey, assignment)],
-      ['create', groupReservation(partitionKey, assignment)],
+    response = await submitChildren([
+      ...assignments.flatMap((assignment): TransactionAction[] => [
+        ['create', assignmentToRow(partitionKey, assignment)],
+        ['create', groupReservation(partitionKey, assignment)],
+      ]),
       ...events.actions,
     ]);
-    etag = response.subResponses[0]?.etag;
   } catch (error) {
     if (isStatus(error, 409)) {
+      const groups = assignments.map((assignment) => `'${assignment.accessContainerId}'`).join(', ');
       throw conflict(
-        `Security group '${assignment.accessContainerId}' already has an access assignment on this relationship.`,
+        assignments.length === 1
+          ? `Security group ${groups} already has an access assignment on this relationship.`
+          : `One of the security groups ${groups} already has an access assignment on this relationship.`,
       );
     }
     throw error;
   }
   await events.publish();
-  if (!etag) throw new Error('The transaction response carries no ETag for the assignment row');
-  return { value: assignment, etag };
+  return assignments.map((value, index) => {
+    const etag = response.subResponses[index * 2]?.etag;
+    if (!etag) throw new Error('The transaction response carries no ETag for an assignment row');
+    return { value, etag };
+  });
 }
 
 /** Replaces an assignment if its row still has `etag`; a deleted one frees its security group. */
