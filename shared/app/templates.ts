@@ -15,6 +15,7 @@ import {
   reconcilePlan,
   relationshipFromTemplate,
   relationshipNameFor,
+  templateRoleIds,
   updateTemplate as editTemplate,
 } from '../domain/templates';
 import { assignmentView } from '../http/graphViews';
@@ -283,6 +284,24 @@ function rolesWarning(drift: Drift): string[] {
 }
 
 /**
+ * The end of a renewal (SPEC §15.2 `renew`): once the customer's new relationship is active, the
+ * old one is terminated (through the API's use case) and the tie forgets it. Safe to repeat.
+ */
+async function finishRenewal(
+  partnerTenantId: string,
+  customerTenantId: string,
+  activeRelationshipId: string,
+  caller: Caller,
+): Promise<void> {
+  const tie = await findTie(partnerTenantId, customerTenantId);
+  const previous = tie?.value.previousRelationshipId;
+  if (!tie || !previous || tie.value.relationshipId !== activeRelationshipId) return;
+  const old = await findRelationship(previous);
+  if (old?.value.status === 'active') await requestAction(previous, 'terminate', undefined, caller);
+  await replaceTie({ ...tie.value, previousRelationshipId: null }, tie.etag);
+}
+
+/**
  * The template's groups on a just-approved relationship: all of them in one call of the API's use
  * case, as nothing else can have been assigned yet; should that be wrong (a group assigned by hand
  * meanwhile, roles the customer removed), the full reconcile decides on what is there.
@@ -342,7 +361,18 @@ async function assignItem(context: ItemContext): Promise<ItemOutcome> {
     fresh = false;
     const status = existing?.value.status;
     if (existing && status === 'active') {
+      const lacksRoles = templateRoleIds(template).some((id) => !existing.value.roleIds.includes(id));
+      if (job.parameters.renew && lacksRoles) {
+        // Roles cannot be added to an active relationship: a new one from the template replaces it.
+        tie = await replaceTie(
+          { ...tie.value, ...plannedRelationship(template), previousRelationshipId: relationshipId },
+          tie.etag,
+        );
+        continue;
+      }
       const warnings = await reconcileAssignments(template, existing.value, caller);
+      if (tie.value.previousRelationshipId)
+        await finishRenewal(job.partnerTenantId, customerTenantId, relationshipId, caller);
       return { state: 'completed', relationshipId, warnings };
     }
     if (status === 'approvalPending') return awaiting(relationshipId);
@@ -351,8 +381,17 @@ async function assignItem(context: ItemContext): Promise<ItemOutcome> {
       return awaiting(relationshipId);
     }
     if (existing) {
+      const previous = tie.value.previousRelationshipId;
+      if (previous && (await findRelationship(previous))?.value.status === 'active') {
+        // A renewal that did not come through (rejected, expired): the old relationship stays the customer's.
+        tie = await replaceTie({ ...tie.value, relationshipId: previous, previousRelationshipId: null }, tie.etag);
+        continue;
+      }
       // Ended (rejected, expired, terminated): a new relationship is made, recorded first.
-      tie = await replaceTie({ ...tie.value, ...plannedRelationship(template) }, tie.etag);
+      tie = await replaceTie(
+        { ...tie.value, ...plannedRelationship(template), previousRelationshipId: null },
+        tie.etag,
+      );
       continue;
     }
     const draft = relationshipFromTemplate(
@@ -363,6 +402,8 @@ async function assignItem(context: ItemContext): Promise<ItemOutcome> {
     try {
       if (await hasDap(job.partnerTenantId, customerTenantId)) {
         const warnings = await createActive(template, draft, caller);
+        if (tie.value.previousRelationshipId)
+          await finishRenewal(job.partnerTenantId, customerTenantId, relationshipId, caller);
         return { state: 'completed', relationshipId, warnings };
       }
       await createPlanned(draft, caller);
@@ -425,6 +466,14 @@ export async function onRelationshipSettled(message: RelationshipSettled): Promi
     if (message.status === 'active') {
       const template = await jobTemplate(context);
       const warnings = await assignAfterApproval(template, message.relationshipId, context.caller);
+      if (tie.value.previousRelationshipId) {
+        await finishRenewal(
+          message.partnerTenantId,
+          message.customerTenantId as string,
+          message.relationshipId,
+          context.caller,
+        );
+      }
       return { state: 'completed', relationshipId: message.relationshipId, warnings };
     }
     const reason =

@@ -160,6 +160,8 @@ export interface TemplateTie {
   relationshipName: string | null;
   jobId: string | null;
   itemId: string | null;
+  /** A renewal's old relationship (SPEC §15.2 `renew`), terminated once the new one is active. */
+  previousRelationshipId?: string | null;
 }
 
 const tiePartition = (partnerTenantId: string, customerTenantId: string): string =>
@@ -176,6 +178,7 @@ function tieToRow(tie: TemplateTie): Entity {
     relationshipName: tie.relationshipName ?? '',
     jobId: tie.jobId ?? '',
     itemId: tie.itemId ?? '',
+    previousRelationshipId: tie.previousRelationshipId ?? '',
   };
 }
 
@@ -189,6 +192,7 @@ function tieFromRow(row: TableEntityResult<Record<string, unknown>>): TemplateTi
     relationshipName: optional(row.relationshipName),
     jobId: optional(row.jobId),
     itemId: optional(row.itemId),
+    previousRelationshipId: optional(row.previousRelationshipId),
   };
 }
 

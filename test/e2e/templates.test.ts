@@ -340,6 +340,67 @@ describe('GDAP templates', () => {
       for (const item of items) expect(await fleet.assignments(partner.token, item.relationshipId)).toEqual(want);
     });
 
+    it('reports roles a relationship lacks, and renews it from the template on request', async () => {
+      const partner = await fleet.partner();
+      const customer = await fleet.customer();
+      await fleet.importDap(partner.tenantId, customer.tenantId);
+      const template = await fleet.template(partner.token, [groups[0]]);
+      const first = await fleet.settledJob(
+        partner.token,
+        await fleet.assign(partner.token, template.id, [customer.tenantId]),
+      );
+      const oldId = first.items[0].relationshipId;
+
+      // A new group with a role the active relationship does not have: it cannot be added to it.
+      const current = expectOk(
+        await client.call('GET', `${templatesUrl}/${String(template.id)}`, { token: partner.token }),
+        200,
+      );
+      const wider = fleet.templateBody([groups[0], groups[1]]).accessAssignments as Json[];
+      const patched = await client.call('PATCH', `${templatesUrl}/${String(template.id)}`, {
+        token: partner.token,
+        headers: { 'if-match': String(current.body['@odata.etag']) },
+        body: { accessAssignments: wider },
+      });
+      const reconciled = await fleet.settledJob(
+        partner.token,
+        String(expectOk(patched, 200).headers.get('operation-location')),
+      );
+      expect(reconciled.items[0].state).toBe('completed');
+      expect(String((reconciled.items[0].warnings as string[])[0])).toContain(roles.intuneAdministrator);
+      const drift = expectOk(
+        await client.call<{ value: Json[] }>('GET', `${templatesUrl}/${String(template.id)}/customers`, {
+          token: partner.token,
+        }),
+        200,
+      ).body.value[0].drift as Json;
+      expect(drift.rolesNotInRelationship).toEqual([roles.intuneAdministrator]);
+      // Group 1's other role (Global Reader) is in the relationship: it is assigned with that alone.
+      expect(await fleet.assignments(partner.token, oldId)).toEqual(
+        new Map([
+          [groups[0], groupRoles(0)],
+          [groups[1], [roles.globalReader]],
+        ]),
+      );
+
+      // renew: a new relationship from the template (implied consent here), then the old one ends.
+      const renewed = await fleet.settledJob(
+        partner.token,
+        await fleet.assign(partner.token, template.id, [customer.tenantId], { renew: true }),
+      );
+      const newId = renewed.items[0].relationshipId;
+      expect(renewed.items[0].state).toBe('completed');
+      expect(newId).not.toBe(oldId);
+      expect((await fleet.relationship(partner.token, newId)).status).toBe('active');
+      expect(await fleet.assignments(partner.token, newId)).toEqual(
+        new Map([
+          [groups[0], groupRoles(0)],
+          [groups[1], groupRoles(1)],
+        ]),
+      );
+      expect((await fleet.relationship(partner.token, oldId)).status).toBe('terminated');
+    });
+
     it('assigns 60 customers in one call', async () => {
       const partner = await fleet.partner();
       const customers = Array.from({ length: 60 }, () => randomUUID());
