@@ -22,6 +22,7 @@ import {
   countItems,
   GdapJob,
   GdapJobItem,
+  gdapApprovalsQueue,
   gdapJobsQueue,
   itemStates,
   jobStatus,
@@ -184,11 +185,9 @@ registerHttp({
   handler: graphRoute(retryHandler),
 });
 
-type QueueMessage =
-  JobMessage | RelationshipSettled | { type: 'templateDeleted'; partnerTenantId: string; templateId: string };
+type QueueMessage = JobMessage | { type: 'templateDeleted'; partnerTenantId: string; templateId: string };
 
 async function handleMessage(message: QueueMessage): Promise<void> {
-  if (message.type === 'relationshipSettled') return onRelationshipSettled(message);
   if (message.type === 'templateDeleted') return onTemplateDeleted(message);
   return handleJobMessage(message);
 }
@@ -205,7 +204,6 @@ registerQueue({
   queueName: `${gdapJobsQueue}${poisonSuffix}`,
   handler: async (message, context) => {
     const value = message as QueueMessage;
-    if (value.type === 'relationshipSettled') return onRelationshipSettledPoisoned(value, poisonReason);
     if (value.type === 'templateDeleted') {
       context.error('Removing the customer ties of a deleted template failed every delivery', JSON.stringify(value));
       return;
@@ -213,4 +211,17 @@ registerQueue({
     const failed = await handlePoisonedJobMessage(value, poisonReason);
     context.warn(`Poisoned ${value.type} message of job ${value.jobId}: ${failed} item(s) failed.`);
   },
+});
+
+/** The reaction to a customer's answer on a template relationship (SPEC §15.2 step 3). */
+registerQueue({
+  name: 'gdapApprovals',
+  queueName: gdapApprovalsQueue,
+  handler: async (message) => onRelationshipSettled(message as RelationshipSettled),
+});
+
+registerQueue({
+  name: 'gdapApprovalsPoison',
+  queueName: `${gdapApprovalsQueue}${poisonSuffix}`,
+  handler: async (message) => onRelationshipSettledPoisoned(message as RelationshipSettled, poisonReason),
 });

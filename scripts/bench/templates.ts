@@ -202,6 +202,9 @@ async function main(): Promise<void> {
             },
           );
           if (result.status === 201) break;
+          // A retried approval whose first try was stored after all (its answer timed out): done.
+          if (attempt > 1 && result.status === 400 && /current status is 'active'/.test(JSON.stringify(result.body)))
+            break;
           if ((result.status === 503 || result.status === 429) && attempt < 10) {
             approvalRetries++;
             await sleep(1000 * attempt);

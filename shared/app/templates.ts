@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AccessAssignment, createAssignment as decideAssignment } from '../domain/assignments';
 import { conflict, DomainError, forbidden, invalid, notFound } from '../domain/errors';
-import { GdapJob, gdapJobsQueue } from '../domain/gdapJobs';
+import { gdapApprovalsQueue, GdapJob, gdapJobsQueue } from '../domain/gdapJobs';
 import { isGuid, newGuid } from '../domain/ids';
 import { activateDefault, Relationship } from '../domain/relationships';
 import {
@@ -485,7 +485,7 @@ export async function onRelationshipSettled(message: RelationshipSettled): Promi
   // The customer answered before the item's own worker recorded that it waits: ask again shortly.
   const attempt = message.attempt ?? 1;
   if (continued === 'notYetAwaiting' && attempt < settledRetries) {
-    await sendQueueMessage(gdapJobsQueue, { ...message, attempt: attempt + 1 }, { visibilityDelaySeconds: 5 });
+    await sendQueueMessage(gdapApprovalsQueue, { ...message, attempt: attempt + 1 }, { visibilityDelaySeconds: 5 });
   }
 }
 

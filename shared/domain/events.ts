@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AccessAssignment } from './assignments';
-import { gdapJobsQueue } from './gdapJobs';
+import { gdapApprovalsQueue } from './gdapJobs';
 import { Relationship } from './relationships';
 
 /**
@@ -182,7 +182,7 @@ function templateFollowUps(
   return [
     {
       id: eventId('templateFollowUp', ...key),
-      queueName: gdapJobsQueue,
+      queueName: gdapApprovalsQueue,
       payload: {
         type: 'relationshipSettled',
         partnerTenantId: next.partnerTenantId,

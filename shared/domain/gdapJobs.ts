@@ -11,6 +11,11 @@ import { validTargets } from './templates';
  * by whom, and whether it was canceled, so workers on several instances never contend on one row.
  */
 export const gdapJobsQueue = 'gdap-jobs';
+/**
+ * Approvals, rejections and expiries of template relationships have a queue of their own, so the
+ * reaction to a customer's answer never waits behind the chunks of a large job.
+ */
+export const gdapApprovalsQueue = 'gdap-approvals';
 
 export const jobKinds = [
   'assignTemplate',

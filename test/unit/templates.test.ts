@@ -195,7 +195,7 @@ describe('templates (pure rules)', () => {
     ).messages;
     expect(messages).toEqual([
       expect.objectContaining({
-        queueName: 'gdap-jobs',
+        queueName: 'gdap-approvals',
         payload: expect.objectContaining({
           type: 'relationshipSettled',
           relationshipId: 'r-1',
