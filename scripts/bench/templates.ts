@@ -48,7 +48,24 @@ class Api {
     token?: string,
     body?: unknown,
   ): Promise<{ status: number; location: string | null; body: Json }> {
-    const response = await fetch(url.startsWith('http') ? url : `${this.baseUrl}${url}`, {
+    const target = url.startsWith('http') ? url : `${this.baseUrl}${url}`;
+    let response: Response;
+    try {
+      response = await this.fetchOnce(method, target, token, body);
+    } catch (error) {
+      // A keep-alive connection the host closed as it was reused: what a client retries.
+      return { status: 599, location: null, body: { error: String((error as Error).cause ?? error) } };
+    }
+    const text = await response.text();
+    return {
+      status: response.status,
+      location: response.headers.get('location'),
+      body: text ? (JSON.parse(text) as Json) : {},
+    };
+  }
+
+  private fetchOnce(method: string, target: string, token?: string, body?: unknown): Promise<Response> {
+    return fetch(target, {
       method,
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -56,12 +73,6 @@ class Api {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const text = await response.text();
-    return {
-      status: response.status,
-      location: response.headers.get('location'),
-      body: text ? (JSON.parse(text) as Json) : {},
-    };
   }
 
   async ok(
@@ -71,7 +82,16 @@ class Api {
     body: unknown,
     status: number,
   ): Promise<{ location: string | null; body: Json }> {
-    const result = await this.call(method, url, token, body);
+    let result = await this.call(method, url, token, body);
+    // Reads are retried while the starved account answers 503 (or a connection drops).
+    for (
+      let attempt = 1;
+      method === 'GET' && (result.status === 503 || result.status === 599) && attempt < 10;
+      attempt++
+    ) {
+      await sleep(1000);
+      result = await this.call(method, url, token, body);
+    }
     if (result.status !== status)
       throw new Error(`${method} ${url}: expected ${status}, got ${result.status} ${JSON.stringify(result.body)}`);
     return result;
@@ -205,7 +225,7 @@ async function main(): Promise<void> {
           // A retried approval whose first try was stored after all (its answer timed out): done.
           if (attempt > 1 && result.status === 400 && /current status is 'active'/.test(JSON.stringify(result.body)))
             break;
-          if ((result.status === 503 || result.status === 429) && attempt < 10) {
+          if ((result.status === 503 || result.status === 429 || result.status === 599) && attempt < 10) {
             approvalRetries++;
             await sleep(1000 * attempt);
             continue;

@@ -242,15 +242,17 @@ async function runDispatch(partnerTenantId: string, jobId: string): Promise<void
   if (job && !job.dispatched) await dispatch(job.value);
 }
 
-/** A cancel's sweep: every item not yet done is canceled (a running one sees the cancel when it settles). */
-async function runCancel(partnerTenantId: string, jobId: string): Promise<void> {
+/**
+ * A cancel's sweep: every item not yet done is canceled. An item a worker is on at that moment
+ * keeps its cancel: the worker's outcome, conditional on the item it read, is not recorded.
+ */
+async function runCancel(jobId: string): Promise<void> {
   const now = await currentNow();
   const pending: Stored<GdapJobItem>[] = [];
   for await (const item of jobItems(jobId, ['queued', 'awaitingApproval'])) pending.push(item);
   await inParallel(pending, 16, async (stored) => {
     if (isCancelable(stored.value)) await settle(stored, { state: 'canceled' }, now);
   });
-  void partnerTenantId;
 }
 
 export async function handleJobMessage(message: JobMessage): Promise<void> {
@@ -260,7 +262,7 @@ export async function handleJobMessage(message: JobMessage): Promise<void> {
     case 'chunk':
       return runChunk(message.partnerTenantId, message.jobId, message.chunk);
     case 'cancel':
-      return runCancel(message.partnerTenantId, message.jobId);
+      return runCancel(message.jobId);
   }
 }
 

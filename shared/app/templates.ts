@@ -251,6 +251,7 @@ export async function reconcileAssignments(
   template: GdapTemplate,
   relationship: Relationship,
   caller: Caller,
+  attempt = 1,
 ): Promise<string[]> {
   const assignments = (await listChildren(childKinds.assignment, relationship, assignmentFromRow)).map(
     (item) => item.value,
@@ -261,8 +262,8 @@ export async function reconcileAssignments(
       await createAssignments(relationship.id, plan.create.map(assignmentBody), caller);
     } catch (error) {
       // Another worker created some at the same moment: decide again on what is there now.
-      if (!(error instanceof DomainError && error.kind === 'conflict')) throw error;
-      return reconcileAssignments(template, relationship, caller);
+      if (!(error instanceof DomainError && error.kind === 'conflict') || attempt >= 3) throw error;
+      return reconcileAssignments(template, relationship, caller, attempt + 1);
     }
   }
   for (const { assignment, roleIds } of plan.update) {
