@@ -268,6 +268,9 @@ async function main(): Promise<void> {
     finished = true;
     await Promise.all(workers);
     const seconds = (Date.now() - start) / 1000;
+    const failedItems = (await api.ok('GET', `${job}/items?$filter=state eq 'failed'`, partner, undefined, 200)).body
+      .value as Json[];
+    for (const item of failedItems) console.error(`Failed item ${String(item.id)}: ${JSON.stringify(item.error)}`);
     const mainCalls = calls();
     const peak = rss.peak;
     const cpuPercent = cpu.finish();
@@ -284,6 +287,7 @@ async function main(): Promise<void> {
       seconds,
       customersPerSecond: customerCount / seconds,
       counts,
+      failedItems: failedItems.map((item) => ({ id: item.id, error: item.error })),
       storageCallsPerCustomer: mainCalls.total / customerCount,
       storageCalls: mainCalls,
       hostPeakRssMiB: peak / 2 ** 20,

@@ -12,7 +12,7 @@ import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../htt
 import { assignmentsPerInsert, insertAssignments, replaceAssignment } from '../store/assignments';
 import { Stored } from '../store/paging';
 import { assertPartnerMay } from '../store/partners';
-import { findChild, findRelationship, listChildren } from '../store/relationships';
+import { findChild, findRelationship } from '../store/relationships';
 import { assignmentFromRow, childKinds } from '../store/rows';
 import { Caller, causeOf } from './caller';
 
@@ -74,20 +74,17 @@ export async function createAssignments(
   caller: Caller,
 ): Promise<CreatedAssignment[]> {
   const relationship = await partnerRelationship(relationshipId, caller.principal, true);
-  const existing = (await listChildren(childKinds.assignment, relationship.value, assignmentFromRow)).map(
-    (item) => item.value,
-  );
+  // One live assignment per group is kept by its reservation row, inserted with it (a taken group
+  // is a 409 from the transaction), so the relationship's assignments are not read first.
   const created: CreatedAssignment[] = [];
   for (let start = 0; start < bodies.length; start += assignmentsPerInsert) {
     const assignments: AccessAssignment[] = [];
     for (const body of bodies.slice(start, start + assignmentsPerInsert)) {
-      // Each is decided against the live ones and those before it, so one call cannot hold a group twice.
-      assignments.push(
-        decideAssignment(body, relationship.value, [...existing, ...assignments], newGuid(), caller.now),
-      );
+      // Each is decided against those before it, so one call cannot hold a group twice.
+      const earlier = [...created.map((item) => item.assignment), ...assignments];
+      assignments.push(decideAssignment(body, relationship.value, earlier, newGuid(), caller.now));
     }
     const stored = await insertAssignments(relationship.value, assignments, causeOf(caller));
-    existing.push(...assignments);
     created.push(...stored.map(({ value, etag }) => ({ assignment: value, etag })));
   }
   // A termination that raced these inserts must not leave live assignments behind.

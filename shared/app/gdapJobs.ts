@@ -200,13 +200,25 @@ async function settle(stored: Stored<GdapJobItem>, outcome: ItemOutcome | { stat
   }
 }
 
-/** Does one item's work and records the outcome; a failure of the work itself is the item's failure. */
+/** Thrown once a message's items are done, when some of them met storage trouble past their retries. */
+export class RetryLater extends Error {
+  constructor(count: number) {
+    super(`${count} item(s) met transient storage failures past their retries: the message is delivered again.`);
+    this.name = 'RetryLater';
+  }
+}
+
+/**
+ * Does one item's work and records the outcome; a refusal is the item's failure. Storage trouble
+ * that outlasts the item's own retries is not: the item stays as it was, and the caller has the
+ * message delivered again (after its last delivery, the poison handler fails the item with the reason).
+ */
 export async function runItem(
   job: GdapJob,
   stored: Stored<GdapJobItem>,
   cache: ItemContext['cache'],
   work?: ItemWorker,
-): Promise<void> {
+): Promise<'settled' | 'retryLater'> {
   const now = await currentNow();
   const worker = work ?? itemWorkers.get(job.kind);
   if (!worker) throw new Error(`No worker is registered for jobs of kind '${job.kind}'`);
@@ -215,10 +227,12 @@ export async function runItem(
   try {
     outcome = await withTransientRetries(() => worker({ job, item: stored.value, caller, cache }));
   } catch (error) {
+    if (isTransient(error)) return 'retryLater';
     if (!(error instanceof DomainError)) console.error(`Job ${job.id} item ${stored.value.id} failed`, error);
     outcome = { state: 'failed', error: itemErrorOf(error) };
   }
   await withTransientRetries(() => settle(stored, outcome, now));
+  return 'settled';
 }
 
 /** A chunk message: the chunk's items not yet done, a few at a time. */
@@ -228,12 +242,20 @@ async function runChunk(partnerTenantId: string, jobId: string, chunk: number): 
   const items = await chunkItems(jobId, chunk);
   const now = await currentNow();
   const cache: ItemContext['cache'] = new Map();
+  let retryLater = 0;
   await inParallel(items, itemParallelism, async (stored) => {
     if (isSettled(stored.value.state) || stored.value.state === 'awaitingApproval') return;
     // A canceled job's items are never acted on again.
     if (job.value.canceledDateTime) return void (await settle(stored, { state: 'canceled' }, now));
-    await runItem(job.value, stored, cache);
+    try {
+      if ((await runItem(job.value, stored, cache)) === 'retryLater') retryLater++;
+    } catch (error) {
+      // Even the item's outcome could not be written: the message comes back for it.
+      if (!isTransient(error)) throw error;
+      retryLater++;
+    }
   });
+  if (retryLater > 0) throw new RetryLater(retryLater);
 }
 
 /** The safety net: dispatches a job whose creation stopped before it did. */
@@ -302,7 +324,7 @@ export async function continueItem(
     await settle(stored, { state: 'canceled' }, await currentNow());
     return 'done';
   }
-  await runItem(job.value, stored, new Map(), work);
+  if ((await runItem(job.value, stored, new Map(), work)) === 'retryLater') throw new RetryLater(1);
   return 'continued';
 }
 
