@@ -1,4 +1,4 @@
-import { createServer, IncomingMessage, request as httpRequest, Server } from 'node:http';
+import { Agent, createServer, IncomingMessage, request as httpRequest, Server } from 'node:http';
 import { freePort } from '../azurite';
 
 /**
@@ -55,6 +55,7 @@ function queueKind(message: IncomingMessage): CallKind {
 export class CountingProxy {
   private readonly counts = new Map<CallKind, number>();
   private server: Server | undefined;
+  private readonly agent = new Agent({ keepAlive: false, maxSockets: Infinity });
   port = 0;
 
   constructor(
@@ -69,6 +70,8 @@ export class CountingProxy {
       this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
       const forward = httpRequest(
         {
+          // A fresh connection per call: reusing one Azurite is closing (its 5 s keep-alive) would be a 502 here.
+          agent: this.agent,
           hostname: '127.0.0.1',
           port: this.target,
           method: incoming.method,

@@ -77,8 +77,11 @@ export type JobMessage =
 
 /** How long the safety-net dispatch waits: a job's creation is long finished by then. */
 const dispatchSafetyNetSeconds = 60;
-/** Items of one message handled at once (the listener runs up to 24 messages per instance). */
-const itemParallelism = 5;
+/**
+ * Items of one message handled at once. The listener runs up to 24 messages per instance, so this
+ * is up to 72 items in flight: more only queues at the storage account and costs the host memory.
+ */
+const itemParallelism = 3;
 /** Tries of an item's work against transient failures, with exponential backoff in between. */
 const transientAttempts = 5;
 const backoffBaseMs = 100;
