@@ -66,7 +66,22 @@ function headersOf(message: IncomingMessage): Record<string, string> {
 async function dispatch(message: IncomingMessage, response: ServerResponse): Promise<void> {
   // The scheme the client used, so absolute URLs (Location, @odata.context, nextLink) follow it.
   const scheme = (message.socket as TLSSocket).encrypted ? 'https' : 'http';
-  const url = new URL(message.url ?? '/', `${scheme}://${message.headers.host ?? '127.0.0.1'}`);
+  // The request target is a path: appended to the origin, `//evil.example/...` stays a path
+  // (resolved against a base, it would name another host and leak into absolute URLs).
+  const target = message.url?.startsWith('/') ? message.url : `/${message.url ?? ''}`;
+  let url: URL;
+  try {
+    url = new URL(`${scheme}://${message.headers.host ?? '127.0.0.1'}${target}`);
+  } catch {
+    message.resume();
+    const failure = graphError(400, 'badRequest', 'The request target or Host header is malformed.');
+    response.writeHead(failure.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'request-id': failure.requestId,
+    });
+    response.end(failure.body);
+    return;
+  }
   const pathname = url.pathname.replace(/^\/+/, '/');
   const method = (message.method ?? 'GET').toUpperCase() as HttpMethod;
   const send = (status: number, body: string, headers: Record<string, string> = {}): void => {

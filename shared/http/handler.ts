@@ -56,6 +56,17 @@ export function graphErrorResponse(
   return { ...response, headers: { ...(response.headers as Record<string, string>), 'request-id': requestId } };
 }
 
+/**
+ * The base of absolute URLs. Outside sandbox mode it must be configured: the request's own Host
+ * header is the client's to choose, and would otherwise end up in Location and @odata links.
+ */
+function publicBaseUrl(url: URL): string {
+  const { publicBaseUrl: configured, sandboxMode } = config();
+  if (configured) return configured.replace(/\/+$/, '');
+  if (sandboxMode) return url.origin;
+  throw new HttpError(500, 'The service is not configured: PUBLIC_BASE_URL must be set outside sandbox mode.');
+}
+
 /** What a client is told to wait when storage is unavailable. */
 const storageRetryAfterSeconds = 5;
 
@@ -87,7 +98,10 @@ function withCorrelation(
       const url = new URL(request.url);
       const scope: RequestScope = {
         now,
-        baseUrl: config().publicBaseUrl ?? url.origin,
+        // Read when first used: a sandbox route outside sandbox mode answers 404 without one.
+        get baseUrl() {
+          return publicBaseUrl(url);
+        },
         apiVersion: apiVersionOf(url.pathname),
         log: context,
       };
@@ -115,8 +129,10 @@ export function graphRoute(
   handle: (request: HttpRequest, scope: AuthenticatedScope) => Promise<HttpResponseInit>,
 ): HttpHandler {
   return withCorrelation(async (request, scope) => {
+    // Copied once here (a misconfigured base URL fails every Graph request the same way).
+    const baseUrl = scope.baseUrl;
     const principal = await authenticate(request);
-    return handle(request, { ...scope, principal });
+    return handle(request, { ...scope, baseUrl, principal });
   });
 }
 
