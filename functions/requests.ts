@@ -74,9 +74,9 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
       201,
       { ...requestView(created), ...extras },
       {
-        context: odataContext(scope.baseUrl, requestsPath(next.id)),
+        context: odataContext(scope, requestsPath(next.id)),
         odataType: graphTypes.request,
-        location: absoluteUrl(scope.baseUrl, `${requestsPath(next.id)}/${created.id}`),
+        location: absoluteUrl(scope, `${requestsPath(next.id)}/${created.id}`),
       },
     );
   }
@@ -90,7 +90,7 @@ export async function listRequestsHandler(request: HttpRequest, scope: Authentic
     scope.principal,
   );
   const page = pageInMemory(relationship.requests, query, requestCollection);
-  return collectionPage(request, scope.baseUrl, requestsPath(relationship.value.id), page, (item) =>
+  return collectionPage(request, scope, requestsPath(relationship.value.id), page, (item) =>
     applySelect(entityBody(requestView(item.value), { odataType: graphTypes.request }), query.select),
   );
 }
@@ -106,7 +106,7 @@ export async function getRequestHandler(request: HttpRequest, scope: Authenticat
   const stored = relationship.requests.find((item) => item.value.id === requestId);
   if (!stored) throw notFound(`The request '${request.params.requestId}' was not found.`);
   const body = entityBody(requestView(stored.value), {
-    context: odataContext(scope.baseUrl, requestsPath(relationship.value.id)),
+    context: odataContext(scope, requestsPath(relationship.value.id)),
     odataType: graphTypes.request,
   });
   return entity(200, applySelect(body, select));

@@ -10,11 +10,11 @@ import { authenticate } from './auth';
 import { ErrorStatus, HttpError } from './errors';
 import { json } from './responses';
 import { Principal } from './principal';
+import { apiVersionOf, UrlScope } from './urls';
 
 /** What every handler gets besides the request: one `now` per request, and where it is served. */
-export interface RequestScope {
+export interface RequestScope extends UrlScope {
   now: DateTime;
-  baseUrl: string;
   log: InvocationContext;
 }
 
@@ -59,7 +59,13 @@ function withCorrelation(
     const requestId = randomUUID();
     const clientRequestId = request.headers.get('client-request-id');
     const now = serviceNow();
-    const scope: RequestScope = { now, baseUrl: config().publicBaseUrl ?? new URL(request.url).origin, log: context };
+    const url = new URL(request.url);
+    const scope: RequestScope = {
+      now,
+      baseUrl: config().publicBaseUrl ?? url.origin,
+      apiVersion: apiVersionOf(url.pathname),
+      log: context,
+    };
     let response: HttpResponseInit;
     try {
       response = await handle(request, scope);
