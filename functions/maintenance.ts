@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { config } from '../shared/config';
 import { DomainError } from '../shared/domain/errors';
-import { ChangeCause, expiryWarning } from '../shared/domain/events';
+import { ChangeCause, expiryWarnings } from '../shared/domain/events';
 import {
   DueEntry,
   expireIfApprovalLapsed,
@@ -150,8 +150,9 @@ export function sendExpiryWarnings(now: DateTime): Promise<JobReport> {
       const next = nextExpiryWarning(stored.value, entry.days);
       if (next) await addDueEntries([next]);
       if (!expiryWarningDue(stored.value, entry, now)) return undefined;
-      const sent = await deliverOnce(expiryWarning(stored.value, entry.days ?? 0, toGraphDateTime(now)));
-      return sent ? `warned${entry.days}Days` : undefined;
+      const warnings = expiryWarnings(stored.value, entry.days ?? 0, toGraphDateTime(now));
+      const sent = await Promise.all(warnings.map(deliverOnce));
+      return sent.some(Boolean) ? `warned${entry.days}Days` : undefined;
     },
     { followUps: true },
   );
