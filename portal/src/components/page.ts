@@ -101,19 +101,20 @@ export class Page extends LitElement {
 
   protected statusRegions(): TemplateResult {
     const status = this.status;
-    const body = (kind: 'polite' | 'error') =>
-      status && (kind === 'error') === (status.kind === 'error')
-        ? html`${status.text}${
-            status.details?.length
-              ? html`<ul>
-                  ${status.details.map((detail) => html`<li>${detail}</li>`)}
-                </ul>`
-              : nothing
-          }`
-        : nothing;
-    return html`<div class="status ${status?.kind === 'error' ? '' : (status?.kind ?? '')}" role="status">
-        ${body('polite')}
+    const error = status?.kind === 'error';
+    const message = status
+      ? html`${status.text}${
+          status.details?.length
+            ? html`<ul>
+                ${status.details.map((detail) => html`<li>${detail}</li>`)}
+              </ul>`
+            : nothing
+        }`
+      : nothing;
+    // An empty region stays in the page (so what appears in it is announced) but takes no room.
+    return html`<div class="status ${status && !error ? status.kind : 'idle'}" role="status">
+        ${error ? nothing : message}
       </div>
-      <div class="status error" role="alert">${body('error')}</div>`;
+      <div class="status ${error ? 'error' : 'idle'}" role="alert">${error ? message : nothing}</div>`;
   }
 }

@@ -196,7 +196,7 @@ export class ExpiringPage extends Page {
       </td>
       <td><a href="/portal/relationships/${encodeURIComponent(relationship.id)}">${relationship.displayName}</a></td>
       <td>${relationship.customer?.displayName || relationship.customer?.tenantId || '—'}</td>
-      <td>${formatDate(relationship.endDateTime)}</td>
+      <td class="nowrap">${formatDate(relationship.endDateTime)}</td>
       <td>${relationship.endDateTime ? plural(daysUntil(relationship.endDateTime, this.now), 'day') : '—'}</td>
       <td>${formatAutoExtend(relationship.autoExtendDuration)}</td>
       <td>

@@ -115,7 +115,7 @@ export class RelationshipsPage extends Page {
       </td>
       <td>${formatStatus(relationship.status)}</td>
       <td>${roleSummary(roleIdsOf(relationship), this.roles)}</td>
-      <td>${formatDate(relationship.endDateTime)}</td>
+      <td class="nowrap">${formatDate(relationship.endDateTime)}</td>
       <td>${formatAutoExtend(relationship.autoExtendDuration)}</td>
     </tr>`;
   }
