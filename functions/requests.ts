@@ -42,8 +42,11 @@ const requestsPath = (relationshipId: string): string => `${relationshipsPath}/$
 /** Concurrent requests on one relationship race on its ETag; the losers decide again on fresh state. */
 const maxDecisionAttempts = 5;
 
-export function invitationUrl(relationshipId: string): string {
-  return config().invitationUrlTemplate.replace('{id}', encodeURIComponent(relationshipId));
+/** The customer's invitation link (SPEC §2.3, §17); `baseUrl` is PUBLIC_BASE_URL or the request's origin. */
+export function invitationUrl(relationshipId: string, baseUrl: string): string {
+  return config()
+    .invitationUrlTemplate.replace('{baseUrl}', baseUrl)
+    .replace('{id}', encodeURIComponent(relationshipId));
 }
 
 export async function createRequestHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
@@ -79,7 +82,7 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
       if (error instanceof DomainError && error.kind === 'stale' && !pinned && attempt < maxDecisionAttempts) continue;
       throw error;
     }
-    const extras = action === 'lockForApproval' ? { invitationUrl: invitationUrl(next.id) } : {};
+    const extras = action === 'lockForApproval' ? { invitationUrl: invitationUrl(next.id, scope.baseUrl) } : {};
     return entity(
       201,
       { ...requestView(created), ...extras },

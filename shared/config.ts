@@ -13,6 +13,13 @@ export interface AuthConfig {
   jwksUri?: string;
 }
 
+export interface PortalConfig {
+  /** PORTAL_CLIENT_ID: the portal's app registration (a single-page application), no secret. */
+  clientId?: string;
+  /** PORTAL_AUTHORITY: where users sign in, e.g. https://login.microsoftonline.com/organizations. */
+  authority: string;
+}
+
 export interface Config {
   /** The storage account: a connection string or identity-based settings (storageSettings.ts). */
   storage: StorageConnection;
@@ -22,7 +29,10 @@ export interface Config {
   auth: AuthConfig;
   /** Base URL used in Location headers and @odata.context/@odata.nextLink when the request's own origin is unknown. */
   publicBaseUrl?: string;
+  /** The customer's invitation link; `{id}` is the relationship id, `{baseUrl}` this service's base URL. */
   invitationUrlTemplate: string;
+  /** The web portal's Microsoft Entra sign-in (SPEC §17); without a client id only the sandbox picker signs in. */
+  portal: PortalConfig;
   maxBodyBytes: number;
   /** NCRONTAB schedule of each maintenance job, by job id (SPEC §4). */
   jobSchedules: Record<string, string>;
@@ -75,8 +85,21 @@ function readCacheSeconds(value: string | undefined): number {
   return Number(value);
 }
 
-const defaultInvitationUrlTemplate =
+const microsoftInvitationUrlTemplate =
   'https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/{id}';
+/** In sandbox mode the customer approves on this service's own portal (SPEC §17). */
+const portalInvitationUrlTemplate = '{baseUrl}/portal/invitations/{id}';
+
+const defaultPortalAuthority = 'https://login.microsoftonline.com/organizations';
+
+/** PORTAL_AUTHORITY: an https URL (MSAL talks to it from the browser). */
+function portalAuthority(value: string | undefined): string {
+  if (value === undefined) return defaultPortalAuthority;
+  if (!URL.canParse(value) || new URL(value).protocol !== 'https:') {
+    throw new Error('PORTAL_AUTHORITY must be an https URL, e.g. https://login.microsoftonline.com/organizations.');
+  }
+  return value.replace(/\/+$/, '');
+}
 
 /** Issuer and audience of sandbox-minted tokens when none are configured. */
 export const sandboxIssuer = 'https://sts.sandbox.gdap.local/';
@@ -105,7 +128,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       jwksUri: nonEmpty(env.AUTH_JWKS_URI),
     },
     publicBaseUrl: nonEmpty(env.PUBLIC_BASE_URL),
-    invitationUrlTemplate: nonEmpty(env.INVITATION_URL_TEMPLATE) ?? defaultInvitationUrlTemplate,
+    invitationUrlTemplate:
+      nonEmpty(env.INVITATION_URL_TEMPLATE) ??
+      (sandboxMode ? portalInvitationUrlTemplate : microsoftInvitationUrlTemplate),
+    portal: {
+      clientId: nonEmpty(env.PORTAL_CLIENT_ID),
+      authority: portalAuthority(nonEmpty(env.PORTAL_AUTHORITY)),
+    },
     maxBodyBytes: 64 * 1024,
     jobSchedules: Object.fromEntries(
       Object.entries(defaultJobSchedules).map(([job, schedule]) => [
