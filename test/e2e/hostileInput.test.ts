@@ -56,7 +56,8 @@ describe('hostile input is refused at once, in the Graph error envelope (issue 1
   it.each(badValues)('%s in every route value is a quick 4xx', async (bad) => {
     const failures: string[] = [];
     for (const registration of registeredHttp()) {
-      if (!registration.route.includes('{')) continue;
+      // The portal's pages answer HTML for any path under it (a single-page app), by design.
+      if (!registration.route.includes('{') || /^(portal\/|\{root)/.test(registration.route)) continue;
       for (const path of new Set(paths(registration.route, bad)))
         for (const method of registration.methods) {
           const started = Date.now();
