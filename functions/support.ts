@@ -285,12 +285,12 @@ async function partnerMayManage(principal: Principal, request: SupportRequest): 
 }
 
 /** The second token of an approval, verified like the bearer token; undefined when not sent. */
-async function resourceTenantActor(request: HttpRequest, now: DateTime): Promise<SupportActor | undefined> {
+async function resourceTenantActor(request: HttpRequest): Promise<SupportActor | undefined> {
   const header = request.headers.get(resourceTokenHeader)?.trim();
   if (!header) return undefined;
   const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? header;
   try {
-    return actorOf(await verifyToken(token, now));
+    return actorOf(await verifyToken(token));
   } catch (error) {
     if (error instanceof HttpError && error.status === 401) {
       throw new HttpError(401, `X-Resource-Tenant-Authorization: ${error.message}`);
@@ -608,7 +608,7 @@ async function decideAccessRequest(
   await readEmptyBody(request);
   const id = request.params.id;
   const actor = actorOf(scope.principal);
-  const resourceActor = action === 'approve' ? await resourceTenantActor(request, scope.now) : undefined;
+  const resourceActor = action === 'approve' ? await resourceTenantActor(request) : undefined;
   const { stored } = await changeCase(
     () => readCaseOf(id),
     accessRequestNotFound(id),

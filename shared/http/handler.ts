@@ -1,7 +1,7 @@
 import { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { serviceNow } from '../clock';
+import { refreshServiceClock, serviceNow } from '../clock';
 import { config } from '../config';
 import { DomainError } from '../domain/errors';
 import { ChangeCause } from '../domain/events';
@@ -69,16 +69,18 @@ function withCorrelation(
   return async (request, context) => {
     const requestId = randomUUID();
     const clientRequestId = request.headers.get('client-request-id');
-    const now = serviceNow();
-    const url = new URL(request.url);
-    const scope: RequestScope = {
-      now,
-      baseUrl: config().publicBaseUrl ?? url.origin,
-      apiVersion: apiVersionOf(url.pathname),
-      log: context,
-    };
+    let now: DateTime = DateTime.utc();
     let response: HttpResponseInit;
     try {
+      await refreshServiceClock();
+      now = serviceNow();
+      const url = new URL(request.url);
+      const scope: RequestScope = {
+        now,
+        baseUrl: config().publicBaseUrl ?? url.origin,
+        apiVersion: apiVersionOf(url.pathname),
+        log: context,
+      };
       response = await handle(request, scope);
     } catch (error) {
       response = errorResponse(asHttpError(error, context), requestId, clientRequestId, now);
@@ -103,7 +105,7 @@ export function graphRoute(
   handle: (request: HttpRequest, scope: AuthenticatedScope) => Promise<HttpResponseInit>,
 ): HttpHandler {
   return withCorrelation(async (request, scope) => {
-    const principal = await authenticate(request, scope.now);
+    const principal = await authenticate(request);
     return handle(request, { ...scope, principal });
   });
 }
