@@ -1,0 +1,205 @@
+import { Cron } from 'croner';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { loadFunctions } from '../../scripts/localHost';
+import { lookupRoute } from '../../shared/http/routeTable';
+import { registeredHttp, registeredQueues, registeredTimers, registerQueue } from '../../shared/registrations';
+import { storageQueueName } from '../../shared/store/queues';
+import { FunctionMetadata, invoke, RpcBindingInfo, RpcInvocationResponse, worker } from '../support/functionsCore';
+
+/**
+ * Proof that every function reaches the Azure Functions runtime with the binding it needs: the
+ * function files are loaded as the worker loads them, with a stand-in for the worker's
+ * `@azure/functions-core` module (test/support/functionsCore.ts), so the real `@azure/functions`
+ * library turns each registration into the metadata the host indexes. Every HTTP route and method,
+ * timer schedule and queue trigger must be there, valid, and the same as what the local host
+ * serves; a few functions are then invoked through the library's own invocation model.
+ */
+jest.mock('@azure/functions-core', () => jest.requireActual('../support/functionsCore'), { virtual: true });
+
+loadFunctions(path.join(__dirname, '..', '..', 'functions'));
+// A queue trigger of this test's own (the product's queue functions arrive with bulk jobs and webhooks).
+const queueSeen: { message: unknown; metadata: unknown }[] = [];
+registerQueue({
+  name: 'runtimeTestQueue',
+  queueName: 'runtime-test',
+  handler: (message, context) => {
+    queueSeen.push({ message, metadata: context.triggerMetadata });
+  },
+});
+
+function functionNamed(name: string): FunctionMetadata {
+  const registered = worker.functions.get(name.toLowerCase());
+  if (!registered) throw new Error(`The runtime never received function "${name}".`);
+  return registered.metadata;
+}
+
+function trigger(metadata: FunctionMetadata): [string, RpcBindingInfo] {
+  const triggers = Object.entries(metadata.bindings).filter(([, binding]) => /trigger$/i.test(binding.type ?? ''));
+  expect(triggers).toHaveLength(1);
+  return triggers[0];
+}
+
+/** A request path that the route template matches, with a value for every parameter. */
+function samplePath(route: string): string {
+  return `/${route
+    .split('/')
+    .map((segment) => (/^\{.*\}$/.test(segment) ? 'a1b2c3d4-0000-4000-8000-000000000001' : segment))
+    .join('/')}`;
+}
+
+function httpBody(response: RpcInvocationResponse): { status: number; headers: Record<string, string>; body: unknown } {
+  const http = response.returnValue?.http;
+  const bytes = http?.body?.bytes;
+  const text = bytes ? Buffer.from(bytes).toString('utf8') : (http?.body?.string ?? '');
+  return { status: Number(http?.statusCode), headers: http?.headers ?? {}, body: text ? JSON.parse(text) : undefined };
+}
+
+function httpRequest(method: string, route: string, options: { token?: string; body?: unknown } = {}) {
+  const url = `http://localhost:7071${route}`;
+  const headers: Record<string, string> = { host: 'localhost:7071' };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  return {
+    method,
+    url,
+    headers,
+    query: {},
+    params: {},
+    body: options.body === undefined ? undefined : { string: JSON.stringify(options.body) },
+  };
+}
+
+describe('what the Functions runtime receives', () => {
+  it('the programming model is @azure/functions, registered once', () => {
+    expect(worker.programmingModel?.name).toBe('@azure/functions');
+    expect(worker.functions.size).toBe(registeredHttp().length + registeredTimers().length + registeredQueues().length);
+  });
+
+  it('every function name is one the host accepts, and unique ignoring case', () => {
+    const names = [...worker.functions.values()].map(({ metadata }) => metadata.name);
+    for (const name of names) expect(name).toMatch(/^[A-Za-z][A-Za-z0-9_-]{0,127}$/);
+    expect(new Set(names.map((name) => name.toLowerCase())).size).toBe(names.length);
+  });
+
+  it('every HTTP route and method has an anonymous httpTrigger and an http output, as registered', () => {
+    expect(registeredHttp().length).toBeGreaterThan(50);
+    const routeMethods = new Set<string>();
+    for (const registration of registeredHttp()) {
+      const metadata = functionNamed(registration.name);
+      const [, binding] = trigger(metadata);
+      expect(binding).toMatchObject({
+        type: 'httpTrigger',
+        direction: 'in',
+        authLevel: 'anonymous',
+        route: registration.route,
+        methods: registration.methods,
+      });
+      expect(metadata.bindings.$return).toMatchObject({ type: 'http', direction: 'out' });
+      // Route templates the host parses: no leading slash, balanced braces, simple parameter names.
+      expect(binding.route).not.toMatch(/^\//);
+      for (const segment of registration.route.split('/')) {
+        if (segment.includes('{')) expect(segment).toMatch(/^\{\*?[A-Za-z_]\w*(:[^}?]+)?\??\}$/);
+      }
+      for (const method of registration.methods) {
+        const key = `${method} ${registration.route.toLowerCase()}`;
+        expect(routeMethods.has(key)).toBe(false);
+        routeMethods.add(key);
+      }
+    }
+  });
+
+  it('every HTTP binding is what the local host serves for that route and method', () => {
+    for (const { metadata } of worker.functions.values()) {
+      const [, binding] = trigger(metadata);
+      if (binding.type !== 'httpTrigger') continue;
+      for (const method of binding.methods as string[]) {
+        const found = lookupRoute(method, samplePath(binding.route as string));
+        expect(found).toMatchObject({ kind: 'found', registration: { name: metadata.name } });
+      }
+    }
+  });
+
+  it('every timer has a timerTrigger with its six-field NCRONTAB schedule', () => {
+    expect(registeredTimers().length).toBeGreaterThan(0);
+    for (const registration of registeredTimers()) {
+      const [, binding] = trigger(functionNamed(registration.name));
+      expect(binding).toMatchObject({ type: 'timerTrigger', direction: 'in', schedule: registration.schedule });
+      expect(registration.schedule.trim().split(/\s+/)).toHaveLength(6);
+      expect(() => new Cron(registration.schedule, { paused: true })).not.toThrow();
+    }
+  });
+
+  it('every queue trigger names its storage queue on the host storage connection', () => {
+    expect(registeredQueues().length).toBeGreaterThan(0);
+    for (const registration of registeredQueues()) {
+      const [, binding] = trigger(functionNamed(registration.name));
+      expect(binding).toMatchObject({
+        type: 'queueTrigger',
+        direction: 'in',
+        queueName: storageQueueName(registration.queueName),
+        connection: 'AzureWebJobsStorage',
+      });
+    }
+  });
+});
+
+describe('invocations through the library’s invocation model', () => {
+  const httpTriggerOf = (name: string) => trigger(functionNamed(name))[0];
+  const httpFunction = (method: string, path: string): string => {
+    const found = lookupRoute(method, path);
+    if (found.kind !== 'found') throw new Error(`no route for ${method} ${path}`);
+    return found.registration.name;
+  };
+
+  async function call(method: string, route: string, options: { token?: string; body?: unknown } = {}) {
+    const name = httpFunction(method, route);
+    const response = await invoke(name, {
+      inputData: [{ name: httpTriggerOf(name), data: { http: httpRequest(method, route, options) } }],
+    });
+    return httpBody(response);
+  }
+
+  it('answers an unauthenticated Graph request with 401 in the Graph envelope', async () => {
+    const response = await call('GET', '/v1.0/tenantRelationships/delegatedAdminRelationships');
+    expect(response.status).toBe(401);
+    expect(response.body).toMatchObject({ error: { code: expect.any(String), innerError: expect.any(Object) } });
+    expect(response.headers['request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('mints a sandbox token and lists relationships under /beta with it', async () => {
+    const tenantId = randomUUID();
+    const minted = await call('POST', '/sandbox/tokens', { body: { tid: tenantId, roles: ['AdminAgent'] } });
+    expect(minted.status).toBe(200);
+    const token = (minted.body as { access_token: string }).access_token;
+    const listed = await call('GET', '/beta/tenantRelationships/delegatedAdminRelationships', { token });
+    expect(listed.status).toBe(200);
+    expect(listed.body).toMatchObject({ '@odata.context': expect.stringContaining('/beta/'), value: [] });
+  });
+
+  it('runs a timer with the timer input the host sends', async () => {
+    const [timerName] = registeredTimers().map((timer) => timer.name);
+    const name = trigger(functionNamed(timerName))[0];
+    const timerInput = { Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false };
+    const response = await invoke(timerName, {
+      inputData: [{ name, data: { json: JSON.stringify(timerInput) } }],
+    });
+    expect(response.returnValue).toBeUndefined();
+  });
+
+  it('hands a queue handler the decoded JSON message and camel-cased trigger metadata', async () => {
+    const name = trigger(functionNamed('runtimeTestQueue'))[0];
+    await invoke('runtimeTestQueue', {
+      // The host decodes the base64 message and passes its text; the library parses JSON.
+      inputData: [{ name, data: { string: '{"eventId":"e1"}' } }],
+      triggerMetadata: {
+        DequeueCount: { json: '2' },
+        Id: { string: 'message-1' },
+        QueueTrigger: { string: '{"eventId":"e1"}' },
+      },
+    });
+    expect(queueSeen).toEqual([
+      { message: { eventId: 'e1' }, metadata: expect.objectContaining({ dequeueCount: 2, id: 'message-1' }) },
+    ]);
+  });
+});
