@@ -144,6 +144,15 @@ describe('what the Functions runtime receives', () => {
   });
 });
 
+/** The structured lines the app logged through the worker (shared/log.ts). */
+function lines(event: string): Record<string, unknown>[] {
+  return worker.logs
+    .filter((entry) => entry.category === 'user' && entry.message.startsWith('{'))
+    .map((entry) => JSON.parse(entry.message) as Record<string, unknown>)
+    .filter((line) => line.event === event);
+}
+const requestLines = () => lines('request');
+
 describe('invocations through the library’s invocation model', () => {
   const httpTriggerOf = (name: string) => trigger(functionNamed(name))[0];
   const httpFunction = (method: string, path: string): string => {
@@ -165,6 +174,9 @@ describe('invocations through the library’s invocation model', () => {
     expect(response.status).toBe(401);
     expect(response.body).toMatchObject({ error: { code: expect.any(String), innerError: expect.any(Object) } });
     expect(response.headers['request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const [line] = requestLines().filter((entry) => entry.requestId === response.headers['request-id']);
+    expect(line).toMatchObject({ status: 401, route: 'v1.0/tenantRelationships/delegatedAdminRelationships' });
+    expect(line).not.toHaveProperty('tenantId');
   });
 
   it('mints a sandbox token and lists relationships under /beta with it', async () => {
@@ -175,6 +187,19 @@ describe('invocations through the library’s invocation model', () => {
     const listed = await call('GET', '/beta/tenantRelationships/delegatedAdminRelationships', { token });
     expect(listed.status).toBe(200);
     expect(listed.body).toMatchObject({ '@odata.context': expect.stringContaining('/beta/'), value: [] });
+
+    // One structured line for the request, through the worker's log channel, without the token.
+    expect(requestLines()).toContainEqual({
+      event: 'request',
+      function: httpFunction('GET', '/beta/tenantRelationships/delegatedAdminRelationships'),
+      requestId: listed.headers['request-id'],
+      method: 'GET',
+      route: 'beta/tenantRelationships/delegatedAdminRelationships',
+      status: 200,
+      durationMs: expect.any(Number),
+      tenantId,
+    });
+    expect(worker.logs.some((entry) => entry.message.includes(token))).toBe(false);
   });
 
   it('runs a timer with the timer input the host sends', async () => {
@@ -185,6 +210,9 @@ describe('invocations through the library’s invocation model', () => {
       inputData: [{ name, data: { json: JSON.stringify(timerInput) } }],
     });
     expect(response.returnValue).toBeUndefined();
+    expect(lines('job')).toContainEqual(
+      expect.objectContaining({ event: 'job', job: timerName, outcome: 'succeeded', report: expect.any(Object) }),
+    );
   });
 
   it('hands a queue handler the decoded JSON message and camel-cased trigger metadata', async () => {
@@ -201,5 +229,12 @@ describe('invocations through the library’s invocation model', () => {
     expect(queueSeen).toEqual([
       { message: { eventId: 'e1' }, metadata: expect.objectContaining({ dequeueCount: 2, id: 'message-1' }) },
     ]);
+    expect(lines('job')).toContainEqual(
+      expect.objectContaining({
+        job: 'runtimeTestQueue',
+        outcome: 'succeeded',
+        report: { messageId: 'message-1', dequeueCount: 2 },
+      }),
+    );
   });
 });
