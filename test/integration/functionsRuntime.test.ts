@@ -1,11 +1,13 @@
 import { Cron } from 'croner';
 import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { loadFunctions } from '../../scripts/localHost';
 import { lookupRoute } from '../../shared/http/routeTable';
 import { registeredHttp, registeredQueues, registeredTimers, registerQueue } from '../../shared/registrations';
 import { storageQueueName } from '../../shared/store/queues';
-import { FunctionMetadata, invoke, RpcBindingInfo, RpcInvocationResponse, worker } from '../support/functionsCore';
+import { invoke, worker } from '../support/functionsCore';
+import { entryPoints } from '../support/functionsWorker';
+import { callHttp, functionNamed, httpFunction, triggerOf } from '../support/runtimeCalls';
 
 /**
  * Proof that every function reaches the Azure Functions runtime with the binding it needs: the
@@ -17,7 +19,9 @@ import { FunctionMetadata, invoke, RpcBindingInfo, RpcInvocationResponse, worker
  */
 jest.mock('@azure/functions-core', () => jest.requireActual('../support/functionsCore'), { virtual: true });
 
-loadFunctions(path.join(__dirname, '..', '..', 'functions'));
+// The files of package.json's `main`, in its order, as the worker loads them.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+for (const file of entryPoints()) require(file);
 // A queue trigger of this test's own (the product's queue functions arrive with bulk jobs and webhooks).
 const queueSeen: { message: unknown; metadata: unknown }[] = [];
 registerQueue({
@@ -28,18 +32,6 @@ registerQueue({
   },
 });
 
-function functionNamed(name: string): FunctionMetadata {
-  const registered = worker.functions.get(name.toLowerCase());
-  if (!registered) throw new Error(`The runtime never received function "${name}".`);
-  return registered.metadata;
-}
-
-function trigger(metadata: FunctionMetadata): [string, RpcBindingInfo] {
-  const triggers = Object.entries(metadata.bindings).filter(([, binding]) => /trigger$/i.test(binding.type ?? ''));
-  expect(triggers).toHaveLength(1);
-  return triggers[0];
-}
-
 /** A request path that the route template matches, with a value for every parameter. */
 function samplePath(route: string): string {
   return `/${route
@@ -48,32 +40,26 @@ function samplePath(route: string): string {
     .join('/')}`;
 }
 
-function httpBody(response: RpcInvocationResponse): { status: number; headers: Record<string, string>; body: unknown } {
-  const http = response.returnValue?.http;
-  const bytes = http?.body?.bytes;
-  const text = bytes ? Buffer.from(bytes).toString('utf8') : (http?.body?.string ?? '');
-  return { status: Number(http?.statusCode), headers: http?.headers ?? {}, body: text ? JSON.parse(text) : undefined };
-}
-
-function httpRequest(method: string, route: string, options: { token?: string; body?: unknown } = {}) {
-  const url = `http://localhost:7071${route}`;
-  const headers: Record<string, string> = { host: 'localhost:7071' };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  return {
-    method,
-    url,
-    headers,
-    query: {},
-    params: {},
-    body: options.body === undefined ? undefined : { string: JSON.stringify(options.body) },
-  };
-}
-
 describe('what the Functions runtime receives', () => {
   it('the programming model is @azure/functions, registered once', () => {
     expect(worker.programmingModel?.name).toBe('@azure/functions');
     expect(worker.functions.size).toBe(registeredHttp().length + registeredTimers().length + registeredQueues().length);
+  });
+
+  it('package.json `main` loads telemetry first, then every function file', () => {
+    const root = path.join(__dirname, '..', '..');
+    const files = entryPoints().map((file) => path.relative(root, file));
+    expect(files[0]).toBe(path.join('shared', 'telemetry.ts'));
+    expect(files.filter((file) => file.startsWith('functions'))).toHaveLength(
+      readdirSync(path.join(root, 'functions')).filter((file) => file.endsWith('.ts')).length,
+    );
+  });
+
+  it('telemetry is off without APPLICATIONINSIGHTS_CONNECTION_STRING: the host keeps sending the logs', async () => {
+    expect(process.env.APPLICATIONINSIGHTS_CONNECTION_STRING).toBeUndefined();
+    const model = worker.programmingModel as unknown as { getCapabilities(d: object): Promise<Record<string, string>> };
+    expect(await model.getCapabilities({})).not.toHaveProperty('WorkerOpenTelemetryEnabled');
+    expect(worker.hooks.get('log') ?? []).toHaveLength(0);
   });
 
   it('every function name is one the host accepts, and unique ignoring case', () => {
@@ -87,7 +73,7 @@ describe('what the Functions runtime receives', () => {
     const routeMethods = new Set<string>();
     for (const registration of registeredHttp()) {
       const metadata = functionNamed(registration.name);
-      const [, binding] = trigger(metadata);
+      const [, binding] = triggerOf(metadata);
       expect(binding).toMatchObject({
         type: 'httpTrigger',
         direction: 'in',
@@ -111,7 +97,7 @@ describe('what the Functions runtime receives', () => {
 
   it('every HTTP binding is what the local host serves for that route and method', () => {
     for (const { metadata } of worker.functions.values()) {
-      const [, binding] = trigger(metadata);
+      const [, binding] = triggerOf(metadata);
       if (binding.type !== 'httpTrigger') continue;
       for (const method of binding.methods as string[]) {
         const found = lookupRoute(method, samplePath(binding.route as string));
@@ -123,7 +109,7 @@ describe('what the Functions runtime receives', () => {
   it('every timer has a timerTrigger with its six-field NCRONTAB schedule', () => {
     expect(registeredTimers().length).toBeGreaterThan(0);
     for (const registration of registeredTimers()) {
-      const [, binding] = trigger(functionNamed(registration.name));
+      const [, binding] = triggerOf(functionNamed(registration.name));
       expect(binding).toMatchObject({ type: 'timerTrigger', direction: 'in', schedule: registration.schedule });
       expect(registration.schedule.trim().split(/\s+/)).toHaveLength(6);
       expect(() => new Cron(registration.schedule, { paused: true })).not.toThrow();
@@ -133,7 +119,7 @@ describe('what the Functions runtime receives', () => {
   it('every queue trigger names its storage queue on the host storage connection', () => {
     expect(registeredQueues().length).toBeGreaterThan(0);
     for (const registration of registeredQueues()) {
-      const [, binding] = trigger(functionNamed(registration.name));
+      const [, binding] = triggerOf(functionNamed(registration.name));
       expect(binding).toMatchObject({
         type: 'queueTrigger',
         direction: 'in',
@@ -154,20 +140,7 @@ function lines(event: string): Record<string, unknown>[] {
 const requestLines = () => lines('request');
 
 describe('invocations through the library’s invocation model', () => {
-  const httpTriggerOf = (name: string) => trigger(functionNamed(name))[0];
-  const httpFunction = (method: string, path: string): string => {
-    const found = lookupRoute(method, path);
-    if (found.kind !== 'found') throw new Error(`no route for ${method} ${path}`);
-    return found.registration.name;
-  };
-
-  async function call(method: string, route: string, options: { token?: string; body?: unknown } = {}) {
-    const name = httpFunction(method, route);
-    const response = await invoke(name, {
-      inputData: [{ name: httpTriggerOf(name), data: { http: httpRequest(method, route, options) } }],
-    });
-    return httpBody(response);
-  }
+  const call = callHttp;
 
   it('answers an unauthenticated Graph request with 401 in the Graph envelope', async () => {
     const response = await call('GET', '/v1.0/tenantRelationships/delegatedAdminRelationships');
@@ -204,7 +177,7 @@ describe('invocations through the library’s invocation model', () => {
 
   it('runs a timer with the timer input the host sends', async () => {
     const [timerName] = registeredTimers().map((timer) => timer.name);
-    const name = trigger(functionNamed(timerName))[0];
+    const name = triggerOf(functionNamed(timerName))[0];
     const timerInput = { Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false };
     const response = await invoke(timerName, {
       inputData: [{ name, data: { json: JSON.stringify(timerInput) } }],
@@ -216,7 +189,7 @@ describe('invocations through the library’s invocation model', () => {
   });
 
   it('hands a queue handler the decoded JSON message and camel-cased trigger metadata', async () => {
-    const name = trigger(functionNamed('runtimeTestQueue'))[0];
+    const name = triggerOf(functionNamed('runtimeTestQueue'))[0];
     await invoke('runtimeTestQueue', {
       // The host decodes the base64 message and passes its text; the library parses JSON.
       inputData: [{ name, data: { string: '{"eventId":"e1"}' } }],

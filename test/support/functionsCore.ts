@@ -101,8 +101,22 @@ export function registerHook(hookName: string, callback: (context: unknown) => u
   return new Disposable(() => hooks.splice(hooks.indexOf(callback), 1));
 }
 
-export function log(level: string, category: string, message: string): void {
-  worker.logs.push({ level, category, message });
+/** A log line, through the app's `log` hooks (which may change a user line) as the worker runs them. */
+export function log(level: string, category: string, message: string, invocationContext?: unknown): void {
+  const line = { level, category, message, invocationContext, hookData: {}, appHookData };
+  for (const hook of worker.hooks.get('log') ?? []) hook(line);
+  worker.logs.push({ level: line.level, category, message: line.message });
+}
+
+const appHookData = {};
+
+async function runHooks(name: string, context: object): Promise<void> {
+  for (const hook of worker.hooks.get(name) ?? []) await hook({ hookData: {}, appHookData, ...context });
+}
+
+/** The app stops: its appTerminate hooks run, as when the worker shuts down. */
+export function terminate(): Promise<void> {
+  return runHooks('appTerminate', {});
 }
 
 /** Runs one invocation as the worker's invocation handler does: arguments, the function, the response. */
@@ -115,9 +129,12 @@ export async function invoke(functionName: string, request: RpcInvocationRequest
     request: { invocationId, functionId: registered.metadata.name, ...request },
     metadata: { name: registered.metadata.name, bindings: registered.metadata.bindings },
     state: 'invocation',
-    log: (level: string, category: string, message: string) => log(level, category, message),
+    log: (level: string, category: string, message: string) => log(level, category, message, undefined),
   });
   const { context, inputs } = await model.getArguments();
-  const result = await model.invokeFunction(context, inputs, registered.callback);
+  // Hooks may replace the handler (the OpenTelemetry instrumentation binds it to the host's trace context).
+  const pre = { invocationContext: context, inputs, functionCallback: registered.callback, hookData: {}, appHookData };
+  for (const hook of worker.hooks.get('preInvocation') ?? []) await hook(pre);
+  const result = await model.invokeFunction(context, pre.inputs, pre.functionCallback);
   return model.getResponse(context, result);
 }
