@@ -21,12 +21,13 @@ import {
   appRoles,
   canReadPartnerResources,
   hasAppRole,
-  isGlobalAdministrator,
+  managesCustomerRelationships,
+  mayRemoveCustomerRelationshipRoles,
   Principal,
 } from '../shared/http/principal';
 import { accepted, collectionPage, entityBody, json, noContent } from '../shared/http/responses';
 import { absoluteUrl, odataContext, UrlScope } from '../shared/http/urls';
-import { tenantDisplayName } from '../shared/store/directory';
+import { displayNameOrSandboxDefault } from '../shared/store/directory';
 import { assertPartnerMay } from '../shared/store/partners';
 import { Keyed, Page, pageInMemory, Stored } from '../shared/store/paging';
 import {
@@ -120,7 +121,8 @@ function requireAdminAgent(principal: Principal): void {
 
 /**
  * Reads a relationship the caller may see: partner readers (AdminAgent, HelpdeskAgent, Global
- * Administrator) or the customer's Global Administrator. Anyone else's relationship is a 404.
+ * Administrator) or a customer holding the customer-side GDAP permission (Global Administrator,
+ * Customer Delegated Admin Relationship Administrator). Anyone else's relationship is a 404.
  */
 export async function readVisibleRelationship(id: string, principal: Principal): Promise<Stored<Relationship>> {
   return assertReadable(await findRelationship(id), id, principal);
@@ -134,12 +136,13 @@ export function assertReadable<T extends Stored<Relationship>>(
 ): T {
   const relationship = assertVisible(stored?.value, principal.tenantId, id);
   const perspective = perspectiveOf(relationship, principal.tenantId);
-  const allowed = perspective === 'partner' ? canReadPartnerResources(principal) : isGlobalAdministrator(principal);
+  const allowed =
+    perspective === 'partner' ? canReadPartnerResources(principal) : managesCustomerRelationships(principal);
   if (!allowed) {
     throw forbidden(
       perspective === 'partner'
         ? 'Reading relationships requires the AdminAgent or HelpdeskAgent role, or Global Administrator.'
-        : "Only the customer's Global Administrator can read this relationship.",
+        : "Only the customer's Global Administrator or Customer Delegated Admin Relationship Administrator can read this relationship.",
     );
   }
   return stored as T;
@@ -158,7 +161,7 @@ async function readOwnRelationship(id: string, principal: Principal): Promise<St
 
 async function withCustomerName(relationship: Relationship): Promise<Relationship> {
   if (!relationship.customer) return relationship;
-  const known = await tenantDisplayName(relationship.customer.tenantId);
+  const known = await displayNameOrSandboxDefault(relationship.customer.tenantId);
   return known ? { ...relationship, customer: { ...relationship.customer, displayName: known } } : relationship;
 }
 
@@ -183,13 +186,19 @@ export async function listRelationshipsHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const { principal } = scope;
-  if (!canReadPartnerResources(principal)) {
-    throw forbidden('Reading relationships requires the AdminAgent or HelpdeskAgent role, or Global Administrator.');
+  // Partner readers see the partner side; holders of the customer-side GDAP permission see the
+  // relationships partners hold with their tenant; a tenant can be both.
+  const readsPartnerSide = canReadPartnerResources(principal);
+  const readsCustomerSide = managesCustomerRelationships(principal);
+  if (!readsPartnerSide && !readsCustomerSide) {
+    throw forbidden(
+      'Reading relationships requires the AdminAgent or HelpdeskAgent role, Global Administrator, or Customer Delegated Admin Relationship Administrator.',
+    );
   }
   const query = parseCollectionQuery(new URL(request.url).searchParams, relationshipCollection);
-  // A tenant can be a partner and a customer at once; the customer side is small, so when it has
-  // any, both sides are merged in memory, otherwise the partner side pages straight from storage.
-  const asCustomer = isGlobalAdministrator(principal)
+  // The customer side is small, so when it has any, both sides are merged in memory, otherwise the
+  // partner side pages straight from storage.
+  const asCustomer = readsCustomerSide
     ? await listCustomerRelationships(
         principal.tenantId,
         { ...query, skipToken: undefined, top: Number.MAX_SAFE_INTEGER, count: false },
@@ -197,20 +206,22 @@ export async function listRelationshipsHandler(
       )
     : { items: [] };
   let page: Page<Relationship>;
-  if (asCustomer.items.length === 0) {
+  if (asCustomer.items.length === 0 && readsPartnerSide) {
     page = await listPartnerRelationships(principal.tenantId, query, relationshipCollection);
   } else {
-    const asPartner = await listPartnerRelationships(
-      principal.tenantId,
-      {
-        ...query,
-        skipToken: undefined,
-        top: Number.MAX_SAFE_INTEGER,
-        count: false,
-        orderBy: [{ path: 'createdDateTime', descending: false }],
-      },
-      relationshipCollection,
-    );
+    const asPartner = readsPartnerSide
+      ? await listPartnerRelationships(
+          principal.tenantId,
+          {
+            ...query,
+            skipToken: undefined,
+            top: Number.MAX_SAFE_INTEGER,
+            count: false,
+            orderBy: [{ path: 'createdDateTime', descending: false }],
+          },
+          relationshipCollection,
+        )
+      : { items: [] };
     const merged: Keyed<Relationship>[] = [...asPartner.items, ...asCustomer.items].map((item) => ({
       ...item,
       key: `rel|${item.value.id}`,
@@ -236,8 +247,10 @@ export async function getRelationshipHandler(
 
 /**
  * PATCH (SPEC §2.2): the partner's AdminAgent edits; on an active relationship the customer's
- * Global Administrator may remove roles. Removing roles from an active relationship answers 202
- * with the operation that applied it (assignments lose those roles in the same transaction).
+ * Global Administrator may remove roles (a Customer Delegated Admin Relationship Administrator,
+ * who lacks the role-assignment permission, may not). Removing roles from an active relationship
+ * answers 202 with the operation that applied it (assignments lose those roles in the same
+ * transaction).
  */
 export async function updateRelationshipHandler(
   request: HttpRequest,
@@ -256,7 +269,7 @@ export async function updateRelationshipHandler(
     requireAdminAgent(principal);
     // Account-state gate (SPEC §5.3); the customer's own edits are never gated.
     await assertPartnerMay(principal.tenantId, 'updateGdap');
-  } else if (!isGlobalAdministrator(principal) || value.status !== 'active') {
+  } else if (!mayRemoveCustomerRelationshipRoles(principal) || value.status !== 'active') {
     throw forbidden(
       "Only the partner can change a relationship; the customer's Global Administrator may only remove roles of an active one.",
     );

@@ -17,11 +17,11 @@ import { notFound } from '../shared/http/errors';
 import { graphTypes, relationshipsPath, requestView } from '../shared/http/graphViews';
 import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
-import { appRoles, hasAppRole, isGlobalAdministrator } from '../shared/http/principal';
+import { appRoles, hasAppRole, managesCustomerRelationships } from '../shared/http/principal';
 import { collectionPage, entity, entityBody } from '../shared/http/responses';
 import { absoluteUrl, odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
-import { tenantDisplayName } from '../shared/store/directory';
+import { displayNameOrSandboxDefault } from '../shared/store/directory';
 import { pageInMemory } from '../shared/store/paging';
 import { assertPartnerMay } from '../shared/store/partners';
 import { findRelationship, findRelationshipWithRequests, replaceRelationship } from '../shared/store/relationships';
@@ -53,10 +53,10 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
   const actor = {
     tenantId: principal.tenantId,
     isAdminAgent: hasAppRole(principal, appRoles.adminAgent),
-    isGlobalAdministrator: isGlobalAdministrator(principal),
+    managesCustomerRelationships: managesCustomerRelationships(principal),
   };
   const approverName =
-    action === 'approve' || action === 'reject' ? await tenantDisplayName(principal.tenantId) : undefined;
+    action === 'approve' || action === 'reject' ? await displayNameOrSandboxDefault(principal.tenantId) : undefined;
   for (let attempt = 1; ; attempt++) {
     const current = await findRelationship(request.params.id);
     if (!current) throw notFound(`The delegated admin relationship '${request.params.id}' was not found.`);

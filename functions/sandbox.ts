@@ -14,7 +14,7 @@ import { json } from '../shared/http/responses';
 import { mintSandboxToken, sandboxSigningAvailable, sandboxTokenLifetimeSeconds } from '../shared/http/sandboxKeys';
 import { findJob, listJobs } from '../shared/jobs';
 import { HttpRegistration, registerHttp } from '../shared/registrations';
-import { setTenantDisplayName } from '../shared/store/directory';
+import { seedSandboxTenantName, setTenantDisplayName } from '../shared/store/directory';
 
 /**
  * Sandbox helpers (SPEC §11): clock, tokens, jobs and seed data. They need no token and exist only
@@ -93,6 +93,8 @@ async function mintToken(request: HttpRequest): Promise<HttpResponseInit> {
     );
   }
   const claims = parseBody(tokenRequestSchema, await readJsonBody(request));
+  // The sandbox knows every tenant it mints for by a readable name (SPEC §14).
+  await seedSandboxTenantName(claims.tid.toLowerCase());
   const issuedAt = DateTime.utc();
   const token = await mintSandboxToken({ ...claims, oid: claims.oid ?? newGuid() }, issuedAt);
   return json(200, {

@@ -86,4 +86,38 @@ describe('Graph fidelity for real clients', () => {
     );
     expectGraphError(wrongProperty, 400, 'badRequest');
   });
+
+  describe('customer display names (SPEC §14)', () => {
+    it('are never empty for a tenant the sandbox met, and PUT /sandbox/tenants/{id} overrides them', async () => {
+      const fresh = await client.tenants();
+      const created = expectOk(
+        await client.createRelationship(fresh.partner, { customer: { tenantId: fresh.customerTenantId } }),
+        201,
+      );
+      const defaultName = (created.body.customer as { displayName: string }).displayName;
+      expect(defaultName).toMatch(new RegExp(`\\(${fresh.customerTenantId.slice(0, 6)}\\)$`));
+
+      expectOk(
+        await client.call('PUT', `/sandbox/tenants/${fresh.customerTenantId}`, {
+          body: { displayName: 'Contoso Ltd' },
+        }),
+        200,
+      );
+      const renamed = expectOk(
+        await client.createRelationship(fresh.partner, { customer: { tenantId: fresh.customerTenantId } }),
+        201,
+      );
+      expect(renamed.body.customer).toEqual({ tenantId: fresh.customerTenantId, displayName: 'Contoso Ltd' });
+    });
+
+    it("records the approving tenant's name when the relationship named no customer", async () => {
+      const fresh = await client.tenants();
+      const created = expectOk(await client.createRelationship(fresh.partner), 201);
+      const id = String(created.body.id);
+      expectOk(await client.request(fresh.partner, id, 'lockForApproval'), 201);
+      expectOk(await client.request(fresh.customer, id, 'approve'), 201);
+      const read = expectOk(await client.call('GET', `${relationshipsUrl}/${id}`, { token: fresh.partner }), 200);
+      expect((read.body.customer as { displayName: string }).displayName).not.toBe('');
+    });
+  });
 });

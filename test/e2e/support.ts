@@ -9,6 +9,8 @@ export const roles = {
   exchangeAdministrator: '29232cdf-9323-42fd-ade2-1d097af3e4de',
   intuneAdministrator: '3a2c62db-5318-420d-8d74-23affee5d9d5',
   globalReader: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
+  /** Customer side: accepts, views and terminates GDAP relationships, but cannot remove roles. */
+  customerDelegatedAdminRelationshipAdministrator: 'fc8ad4e2-40e4-4724-8317-bcda7503ecbf',
 };
 
 export const relationshipsUrl = '/v1.0/tenantRelationships/delegatedAdminRelationships';

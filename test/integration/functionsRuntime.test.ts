@@ -36,7 +36,7 @@ registerQueue({
 function samplePath(route: string): string {
   return `/${route
     .split('/')
-    .map((segment) => (/^\{.*\}$/.test(segment) ? 'a1b2c3d4-0000-4000-8000-000000000001' : segment))
+    .map((segment) => segment.replace(/\{[^}]*\}/g, 'a1b2c3d4-0000-4000-8000-000000000001'))
     .join('/')}`;
 }
 
@@ -82,10 +82,14 @@ describe('what the Functions runtime receives', () => {
         methods: registration.methods,
       });
       expect(metadata.bindings.$return).toMatchObject({ type: 'http', direction: 'out' });
-      // Route templates the host parses: no leading slash, balanced braces, simple parameter names.
+      // Route templates ASP.NET Core routing (the host's) parses: no leading slash; parameters with
+      // simple names; a segment mixing literal text and parameters has no optional or catch-all one.
       expect(binding.route).not.toMatch(/^\//);
       for (const segment of registration.route.split('/')) {
-        if (segment.includes('{')) expect(segment).toMatch(/^\{\*?[A-Za-z_]\w*(:[^}?]+)?\??\}$/);
+        const parameters = segment.match(/\{[^}]*\}/g) ?? [];
+        for (const parameter of parameters) expect(parameter).toMatch(/^\{\*?[A-Za-z_]\w*(:[^}?]+)?\??\}$/);
+        expect(segment.replace(/\{[^}]*\}/g, '')).not.toMatch(/[{}?]/);
+        if (parameters.length && parameters[0] !== segment) expect(parameters.join('')).not.toMatch(/[*?]/);
       }
       for (const method of registration.methods) {
         const key = `${method} ${registration.route.toLowerCase()}`;

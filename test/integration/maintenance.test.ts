@@ -38,8 +38,12 @@ async function activeRelationship(autoExtendDuration: 'PT0S' | 'P180D', days = 3
     t0,
   );
   let stored = await insertRelationship(draft, cause(t0));
-  const partner = { tenantId: partnerTenantId, isAdminAgent: true, isGlobalAdministrator: false };
-  const customer = { tenantId: draft.customer?.tenantId as string, isAdminAgent: false, isGlobalAdministrator: true };
+  const partner = { tenantId: partnerTenantId, isAdminAgent: true, managesCustomerRelationships: false };
+  const customer = {
+    tenantId: draft.customer?.tenantId as string,
+    isAdminAgent: false,
+    managesCustomerRelationships: true,
+  };
   for (const [action, actor] of [
     ['lockForApproval', partner],
     ['approve', customer],
