@@ -22,6 +22,8 @@ export interface RunningAzurite {
   /** The Table service's port. */
   port: number;
   queuePort: number;
+  /** Process ids of the services this call started (tests pause them to play an unresponsive account). */
+  pids: Partial<Record<'table' | 'queue', number>>;
   stop(): Promise<void>;
 }
 
@@ -72,7 +74,7 @@ async function startService(
   service: AzuriteService,
   port: number,
   options: { inMemory: boolean; location?: string; nodeOptions?: string[] },
-): Promise<() => Promise<void>> {
+): Promise<{ pid?: number; stop: () => Promise<void> }> {
   const main = require.resolve(`azurite/dist/src/${service}/main.js`);
   const storage = options.inMemory
     ? ['--inMemoryPersistence']
@@ -95,7 +97,7 @@ async function startService(
   );
   await waitUntilListening(port, child, 30_000);
   // Azurite closes gracefully only on SIGINT (flushing its store, writing a --cpu-prof profile).
-  return () =>
+  const stop = (): Promise<void> =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -105,6 +107,7 @@ async function startService(
       });
       child.kill('SIGINT');
     });
+  return { pid: child.pid, stop };
 }
 
 /**
@@ -125,11 +128,12 @@ export async function startAzurite(options: {
   const started = await Promise.allSettled(
     (Object.entries(ports) as [AzuriteService, number][]).map(async ([service, port]) => {
       const given = service === 'table' ? options.port : options.queuePort;
-      if (given !== undefined && (await isListening(port))) return async () => undefined;
-      return startService(service, port, options);
+      if (given !== undefined && (await isListening(port))) return { service, stop: async () => undefined };
+      return { service, ...(await startService(service, port, options)) };
     }),
   );
-  const stops = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const stops = running.map((each) => each.stop);
   const failure = started.find((result) => result.status === 'rejected');
   if (failure) {
     await Promise.all(stops.map((stop) => stop()));
@@ -139,6 +143,7 @@ export async function startAzurite(options: {
     connectionString: azuriteConnectionString(ports),
     port: ports.table,
     queuePort: ports.queue,
+    pids: Object.fromEntries(running.map((each) => [each.service, 'pid' in each ? each.pid : undefined])),
     stop: async () => {
       await Promise.all(stops.map((stop) => stop()));
     },

@@ -15,6 +15,7 @@ export const graphErrorCodes = {
   424: 'failedDependency',
   429: 'tooManyRequests',
   500: 'internalServerError',
+  503: 'serviceUnavailable',
 } as const;
 
 export type ErrorStatus = keyof typeof graphErrorCodes;

@@ -10,6 +10,7 @@ import { logRequest } from '../log';
 import { authenticate } from './auth';
 import { ErrorStatus, HttpError } from './errors';
 import { json } from './responses';
+import { isStorageUnavailable } from '../store/storageBudget';
 import { Principal } from './principal';
 import { lookupRoute } from './routeTable';
 import { apiVersionOf, UrlScope } from './urls';
@@ -59,9 +60,18 @@ export function graphErrorResponse(
   return { ...response, headers: { ...(response.headers as Record<string, string>), 'request-id': requestId } };
 }
 
+/** What a client is told to wait when storage is unavailable. */
+const storageRetryAfterSeconds = 5;
+
 function asHttpError(error: unknown, log: InvocationContext): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof DomainError) return new HttpError(domainStatus[error.kind], error.message);
+  if (isStorageUnavailable(error)) {
+    log.warn('Storage unavailable', error instanceof Error ? error.message : error);
+    return new HttpError(503, 'The service cannot reach its storage right now. Retry after the time in Retry-After.', {
+      headers: { 'retry-after': String(storageRetryAfterSeconds) },
+    });
+  }
   // Anything else is our fault: log it in full, tell the client nothing internal.
   log.error('Unhandled error', error);
   return new HttpError(500, 'An internal server error occurred. Quote the request-id when reporting it.');

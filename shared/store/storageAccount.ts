@@ -9,6 +9,7 @@ import {
   StorageCredentialSettings,
   StorageService,
 } from '../storageSettings';
+import { queueRetryOptions, tablePolicies, tableRetryOptions } from './storageBudget';
 
 /**
  * Turns the storage settings (shared/storageSettings.ts) into Table and Queue clients, with a
@@ -47,6 +48,13 @@ function allowsHttp(connectionString: string): boolean {
 }
 
 export function connectStorage(connection: StorageConnection): StorageAccount {
+  // Every call on a bounded budget (storageBudget.ts).
+  const tableOptions = (extra: { allowInsecureConnection?: boolean } = {}) => ({
+    ...extra,
+    retryOptions: tableRetryOptions(),
+    additionalPolicies: tablePolicies(),
+  });
+  const queueOptions = { retryOptions: queueRetryOptions() };
   let credential: TokenCredential | undefined;
   const tokenCredential = (): TokenCredential => (credential ??= storageCredential(identity().credential));
   const identity = () => connection as Extract<StorageConnection, { kind: 'identity' }>;
@@ -67,21 +75,24 @@ export function connectStorage(connection: StorageConnection): StorageAccount {
     tableService: () =>
       (tableService ??=
         connection.kind === 'connectionString'
-          ? TableServiceClient.fromConnectionString(connection.connectionString, {
-              allowInsecureConnection: allowsHttp(connection.connectionString),
-            })
-          : new TableServiceClient(serviceUri('table'), tokenCredential())),
+          ? TableServiceClient.fromConnectionString(
+              connection.connectionString,
+              tableOptions({ allowInsecureConnection: allowsHttp(connection.connectionString) }),
+            )
+          : new TableServiceClient(serviceUri('table'), tokenCredential(), tableOptions())),
     table: (tableName) =>
       connection.kind === 'connectionString'
-        ? TableClient.fromConnectionString(connection.connectionString, tableName, {
-            allowInsecureConnection: allowsHttp(connection.connectionString),
-          })
-        : new TableClient(serviceUri('table'), tableName, tokenCredential()),
+        ? TableClient.fromConnectionString(
+            connection.connectionString,
+            tableName,
+            tableOptions({ allowInsecureConnection: allowsHttp(connection.connectionString) }),
+          )
+        : new TableClient(serviceUri('table'), tableName, tokenCredential(), tableOptions()),
     queueService: () =>
       (queueService ??=
         connection.kind === 'connectionString'
-          ? QueueServiceClient.fromConnectionString(connection.connectionString)
-          : new QueueServiceClient(serviceUri('queue'), tokenCredential())),
+          ? QueueServiceClient.fromConnectionString(connection.connectionString, queueOptions)
+          : new QueueServiceClient(serviceUri('queue'), tokenCredential(), queueOptions)),
     queue(queueName) {
       return this.queueService().getQueueClient(queueName);
     },

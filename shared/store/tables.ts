@@ -2,6 +2,7 @@ import { RestError, TableClient } from '@azure/data-tables';
 import { config } from '../config';
 import { stale } from '../domain/errors';
 import { storageAccount } from './storageAccount';
+import { whenTableNotFound } from './storageBudget';
 
 /** Every table the service uses, created once per process on first use. */
 export const tableNames = {
@@ -26,6 +27,10 @@ export type TableName = (typeof tableNames)[keyof typeof tableNames];
 
 const clients = new Map<TableName, TableClient>();
 let tablesReady: Promise<void> | undefined;
+// A table deleted behind the service's back is created again by the next request (storageBudget.ts).
+whenTableNotFound(() => {
+  tablesReady = undefined;
+});
 
 export function tableClient(name: TableName): TableClient {
   let client = clients.get(name);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { findRole } from '../../shared/domain/roles';
 import { Client, expectGraphError, expectOk, roles, startTestHost, TestHost } from './support';
 
 /**
@@ -145,6 +146,40 @@ describe('Graph directory reads', () => {
           },
         ],
       });
+    });
+
+    it("shows a role's actions from Microsoft's reference in rolePermissions, under /v1.0 and /beta", async () => {
+      const helpdesk = '729827e3-9c14-49f7-bb1b-9608f156bbb8';
+      for (const version of ['v1.0', 'beta']) {
+        const { body } = expectOk(
+          await client.call<RoleDefinition>('GET', `/${version}/roleManagement/directory/roleDefinitions/${helpdesk}`, {
+            token: anyone,
+          }),
+          200,
+        );
+        expect(body.displayName).toBe('Helpdesk Administrator');
+        expect(body.rolePermissions).toEqual([
+          { allowedResourceActions: [...(findRole(helpdesk)?.permissions ?? [])], condition: null },
+        ]);
+        expect(body.rolePermissions[0].allowedResourceActions).toEqual(
+          expect.arrayContaining([
+            'microsoft.azure.supportTickets/allEntities/allTasks',
+            'microsoft.directory/users/password/update',
+            'microsoft.directory/users/invalidateAllRefreshTokens',
+          ]),
+        );
+      }
+      const reader = expectOk(
+        await client.call<RoleDefinitions>(
+          'GET',
+          `${roleDefinitionsUrl}?$filter=displayName eq 'Global Reader'&$select=id,rolePermissions`,
+          { token: anyone },
+        ),
+        200,
+      ).body.value[0];
+      const actions = reader.rolePermissions?.[0].allowedResourceActions ?? [];
+      expect(actions).toContain('microsoft.directory/users/allProperties/read');
+      expect(actions).not.toContain('microsoft.azure.supportTickets/allEntities/allTasks');
     });
 
     it('refuses unknown roles, bad queries and missing tokens in the Graph envelope', async () => {

@@ -2,6 +2,8 @@ import { DateTime } from 'luxon';
 import { DomainError } from '../../shared/domain/errors';
 import { isGuid } from '../../shared/domain/ids';
 import { createRelationship } from '../../shared/domain/relationships';
+import catalogData from '../../shared/domain/roleCatalog.json';
+import { deriveRole, isReadAction } from '../../scripts/updateRoleCatalog';
 import {
   builtInRoles,
   customerDelegatedAdminPermission,
@@ -120,6 +122,33 @@ const readOnlyRoles = [
   'Security Reader',
   'Reports Reader',
   'Partner Tier2 Support',
+];
+
+/** Roles newer than SPEC §13's list, with the template ids Microsoft's reference gives them (June 2026). */
+const newerRoles: Record<string, string> = {
+  'AI Reader': '1fe13547-53f6-408d-ac04-7f8eed167b38',
+  'Authentication Extensibility Password Administrator': '0b00bede-4072-4d22-b441-e7df02a1ef63',
+  'Entra Backup Administrator': 'b6a27b2b-f905-4b2e-81b5-0d90e0ef1fdb',
+  'Entra Backup Reader': 'f42252d9-5400-4d7b-b9ef-cc582dbb8577',
+  'Entra Customer Lockbox Approver': 'd35481f7-cda1-4fa2-8344-5a21f7f3724d',
+  'Purview Workload Content Administrator': '3f04f91a-4ad7-4bd3-bcfa-49882ea1a88a',
+  'Purview Workload Content Reader': 'e07494ad-1654-4dd2-922e-6f81a71bf00f',
+  'Purview Workload Content Writer': '02d5655b-c1cf-4e5f-98da-5fb919085bf6',
+  'Teams External Collaboration Administrator': '2fe872fb-daa8-4afc-8f6c-53c4565cfef4',
+  'Tenant Governance Administrator': '1981f584-96e9-4a6f-95b0-f522373f8fae',
+  'Tenant Governance Reader': 'e0a4caa6-fe82-443f-b92f-d87341d17b2e',
+  'Tenant Governance Relationship Administrator': 'b8e31d83-1534-480f-9b10-0338ded51b7e',
+  'Tenant Governance Relationship Reader': '124577f8-48ed-456a-839f-13b419002e33',
+};
+
+/** Roles the reference lists no actions for: deprecated ones, and ones documented with an empty table. */
+const rolesWithoutActions = [
+  'Device Join',
+  'Device Users',
+  'Workplace Device Join',
+  'Purview Workload Content Administrator',
+  'Purview Workload Content Reader',
+  'Purview Workload Content Writer',
 ];
 
 /** Every role CIPP's GDAP role picker offers (KelvinTegelaar/CIPP src/data/GDAPRoles.json, c6d3734). */
@@ -250,8 +279,10 @@ const cippDefaultTemplate = [
   'fe930be7-5e62-47db-91af-98c3a49a38b1', // User Administrator
 ];
 
+/** A role by the id SPEC §13 or the reference gives it, else by display name. */
 const role = (name: string) => {
-  const found = findRole(specRoles[name]);
+  const id = specRoles[name] ?? newerRoles[name];
+  const found = id ? findRole(id) : builtInRoles().find((r) => r.displayName === name);
   if (!found) throw new Error(`${name} is missing from the catalog`);
   return found;
 };
@@ -290,6 +321,90 @@ describe('role catalog (SPEC §13)', () => {
     for (const name of ['Global Administrator', 'Directory Writers', 'User Administrator', 'Partner Tier1 Support']) {
       expect({ name, readOnly: role(name).readOnly }).toEqual({ name, readOnly: false });
     }
+  });
+
+  it.each(Object.entries(newerRoles))('knows the newer %s as %s', (name, id) => {
+    expect(findRole(id)?.displayName).toBe(name);
+  });
+
+  it("lists the reference's actions for every role, except the roles it documents without any", () => {
+    expect(roles.filter((r) => r.permissions.length === 0).map((r) => r.displayName)).toEqual(
+      [...rolesWithoutActions].sort(),
+    );
+    for (const r of roles) {
+      expect(new Set(r.permissions).size).toBe(r.permissions.length);
+      for (const action of r.permissions) expect(action).toMatch(/^microsoft\.[A-Za-z0-9.]+\/\S+$/);
+    }
+  });
+
+  it('describes every role in plain text, without the markdown around it in the reference', () => {
+    for (const r of roles) expect(r.description).not.toMatch(/<br|\]\(|\|/);
+  });
+
+  it('derives read-only and admin centers from the actions exactly as the updater does', () => {
+    const serviceOrder = catalogData.services.map((service) => service.id);
+    for (const r of roles) {
+      const { id, displayName, description, ...facts } = r;
+      expect({ displayName, description, ...deriveRole(id, r.permissions, serviceOrder) }).toEqual({
+        displayName,
+        description,
+        ...facts,
+      });
+    }
+  });
+
+  it("matches the reference's actions for a few roles", () => {
+    const helpdesk = role('Helpdesk Administrator');
+    expect(helpdesk.readOnly).toBe(false);
+    expect(helpdesk.permissions).toEqual(
+      expect.arrayContaining([
+        supportTicketsPermission,
+        'microsoft.directory/users/password/update',
+        'microsoft.directory/users/invalidateAllRefreshTokens',
+      ]),
+    );
+    for (const name of ['Global Reader', 'Security Reader', 'Directory Readers', 'AI Reader', 'Teams Reader']) {
+      const reader = role(name);
+      expect({ name, readOnly: reader.readOnly, writes: reader.permissions.filter((a) => !isReadAction(a)) }).toEqual({
+        name,
+        readOnly: true,
+        writes: [],
+      });
+    }
+    expect(role('Global Reader').permissions).toContain('microsoft.directory/users/allProperties/read');
+    // Read-only by SPEC §13, although the reference lets it reset passwords.
+    expect(role('Partner Tier2 Support')).toMatchObject({ readOnly: true });
+    expect(role('Partner Tier2 Support').permissions).toContain('microsoft.directory/users/password/update');
+    // A reader by name that starts difference reports is not read-only.
+    expect(role('Entra Backup Reader').readOnly).toBe(false);
+    expect(role('Customer Delegated Admin Relationship Administrator').permissions).toEqual([
+      customerDelegatedAdminPermission,
+      'microsoft.office365.webPortal/allEntities/standard/read',
+    ]);
+  });
+
+  it('grants the Azure support-ticket permission where the reference does, not for Microsoft 365 service requests alone', () => {
+    const holds = (name: string) => rolesGrantPermission([role(name).id], supportTicketsPermission);
+    expect(holds('Global Secure Access Administrator')).toBe(true);
+    expect(holds('Teams External Collaboration Administrator')).toBe(true);
+    expect(holds('Insights Administrator')).toBe(true);
+    expect(holds('Printer Administrator')).toBe(false);
+    expect(holds('Knowledge Administrator')).toBe(false);
+    expect(role('Knowledge Administrator').permissions).toContain(
+      'microsoft.office365.supportTickets/allEntities/allTasks',
+    );
+  });
+
+  it('names the admin centers whose actions a role holds', () => {
+    const services = (name: string) => role(name).services;
+    expect(services('Global Administrator')).toEqual(catalogData.services.map((service) => service.id));
+    expect(services('Exchange Administrator')).toEqual(['M365AdminCenter', 'Entra', 'Exchange']);
+    expect(services('Intune Administrator')).toContain('Intune');
+    expect(services('Teams Administrator')).toContain('Teams');
+    expect(services('SharePoint Administrator')).toContain('SharePoint');
+    expect(services('Security Administrator')).toContain('Security');
+    expect(services('Power Platform Administrator')).toContain('PowerPlatform');
+    expect(services('Directory Readers')).toEqual(['Entra']);
   });
 
   it('names admin centers the service knows for every role', () => {
