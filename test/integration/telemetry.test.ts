@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import { ensureLocalCertificate } from '../../scripts/certificate';
 import { loadTelemetryConfig } from '../../shared/config';
 
 /**
@@ -12,7 +13,8 @@ import { loadTelemetryConfig } from '../../shared/config';
  * Application Insights' ingestion API (without it telemetry is off: functionsRuntime.test.ts). The app runs in a child process loaded
  * as the Functions worker loads it (jest's module registry bypasses the require hooks that
  * OpenTelemetry instrumentations rely on), against a local stand-in for the ingestion endpoint
- * (HTTPS, which the exporter insists on, with a certificate made here and trusted by the child).
+ * (HTTPS, which the exporter insists on, with the local host's kind of self-signed certificate,
+ * trusted by the child).
  */
 
 interface Envelope {
@@ -27,15 +29,9 @@ const received: Envelope[] = [];
 const run = promisify(execFile);
 
 beforeAll(async () => {
-  const directory = mkdtempSync(path.join(tmpdir(), 'ingestion-'));
-  certificateFile = path.join(directory, 'cert.pem');
-  const keyFile = path.join(directory, 'key.pem');
-  await run('openssl', [
-    ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'],
-    ...['-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certificateFile],
-  ]);
-  const tls = { key: readFileSync(keyFile), cert: readFileSync(certificateFile) };
-  ingestion = createServer(tls, (request, response) => {
+  const certificate = await ensureLocalCertificate(mkdtempSync(path.join(tmpdir(), 'ingestion-')));
+  certificateFile = certificate.certFile;
+  ingestion = createServer({ key: certificate.key, cert: certificate.cert }, (request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
