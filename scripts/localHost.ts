@@ -8,6 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { lookupRoute, RouteLookup } from '../shared/http/routeTable';
 import { registeredTimers } from '../shared/registrations';
+import { hostLogHandler } from './hostLog';
 import { QueueListenerSettings, startQueueListeners } from './queueListener';
 
 /**
@@ -16,6 +17,9 @@ import { QueueListenerSettings, startQueueListeners } from './queueListener';
  * prefix as host.json, runs the registered timers on their NCRONTAB schedules, and the queue
  * triggers from the storage account's queues (queueListener.ts).
  */
+
+/** Invocation logs, filtered by LOG_LEVEL as the Functions host filters by host.json's log levels. */
+const hostLog = hostLogHandler();
 
 /** Loads every function file so each registers itself, like the runtime's `main` glob does. */
 export function loadFunctions(directory: string): void {
@@ -118,7 +122,11 @@ async function dispatch(message: IncomingMessage, response: ServerResponse): Pro
     params,
     body: body.length ? { bytes: body } : undefined,
   });
-  const context = new InvocationContext({ invocationId: randomUUID(), functionName: registration.name });
+  const context = new InvocationContext({
+    invocationId: randomUUID(),
+    functionName: registration.name,
+    logHandler: hostLog,
+  });
   const returned = await registration.handler(request, context);
   if (writePlainResponse(returned, response)) return;
   const result = new HttpResponse(returned);
@@ -215,7 +223,11 @@ export async function startLocalHost(options: {
         (timer) =>
           // protect: a run still going when the next is due is skipped rather than overlapped.
           new Cron(timer.schedule, { protect: true }, async () => {
-            const context = new InvocationContext({ invocationId: randomUUID(), functionName: timer.name });
+            const context = new InvocationContext({
+              invocationId: randomUUID(),
+              functionName: timer.name,
+              logHandler: hostLog,
+            });
             const info: Timer = {
               isPastDue: false,
               schedule: { adjustForDST: false },

@@ -155,3 +155,31 @@ export function config(): Config {
   current ??= Object.freeze(loadConfig(process.env));
   return current;
 }
+
+/** Application Insights through OpenTelemetry (shared/telemetry.ts); absent: telemetry is off. */
+export interface TelemetryConfig {
+  /** APPLICATIONINSIGHTS_CONNECTION_STRING. */
+  connectionString: string;
+  /**
+   * Entra ID authentication of the ingestion (APPLICATIONINSIGHTS_AUTHENTICATION_STRING
+   * `Authorization=AAD;ClientId=…`, as the Functions host reads it): a managed identity, the
+   * user-assigned one when a client id is given.
+   */
+  entra?: { clientId?: string };
+}
+
+/** Read apart from `config()`: telemetry starts before the function files, and before the environment is final locally. */
+export function loadTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig | undefined {
+  const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim();
+  if (!connectionString) return undefined;
+  const authentication = new Map(
+    (env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '')
+      .split(';')
+      .map((pair) => pair.split('=').map((part) => part.trim()))
+      .filter(([key, value]) => key && value)
+      .map(([key, value]) => [key.toLowerCase(), value] as const),
+  );
+  if (authentication.get('authorization')?.toUpperCase() !== 'AAD') return { connectionString };
+  const clientId = authentication.get('clientid');
+  return { connectionString, entra: clientId ? { clientId } : {} };
+}
