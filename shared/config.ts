@@ -40,6 +40,10 @@ export interface Config {
   supportAccessRequestPendingExpiry: string;
   /** How long another instance's change to a partner profile or tenant name may go unseen (0: always read). */
   readCacheSeconds: number;
+  /** The tenant whose tokens may carry ServiceOperator (OPERATOR_TENANT_ID, SPEC §1). */
+  operatorTenantId?: string;
+  /** The tenant whose tokens may carry SupportEngineer (SUPPORT_TENANT_ID). */
+  supportTenantId?: string;
   /** The most one storage call may take, retries included, before the request answers 503 (STORAGE_TIMEOUT_SECONDS). */
   storageTimeoutSeconds: number;
 }
@@ -65,6 +69,15 @@ function pendingExpiry(value: string | undefined): string {
     throw new Error('SUPPORT_ACCESS_REQUEST_PENDING_EXPIRY must be a positive ISO 8601 duration, e.g. P4D or PT12H.');
   }
   return value.toUpperCase();
+}
+
+/** A tenant id setting: a GUID, kept lower-case as tokens' tids are compared. */
+function tenantIdSetting(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
+    throw new Error(`${name} must be a tenant id (a GUID).`);
+  }
+  return value.toLowerCase();
 }
 
 /** STORAGE_TIMEOUT_SECONDS: a positive number of seconds, fractions allowed (default 10). */
@@ -145,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     supportAccessRequestPendingExpiry: pendingExpiry(nonEmpty(env.SUPPORT_ACCESS_REQUEST_PENDING_EXPIRY)),
     readCacheSeconds: readCacheSeconds(nonEmpty(env.READ_CACHE_SECONDS)),
     storageTimeoutSeconds: storageTimeoutSeconds(nonEmpty(env.STORAGE_TIMEOUT_SECONDS)),
+    operatorTenantId: tenantIdSetting('OPERATOR_TENANT_ID', nonEmpty(env.OPERATOR_TENANT_ID)),
+    supportTenantId: tenantIdSetting('SUPPORT_TENANT_ID', nonEmpty(env.SUPPORT_TENANT_ID)),
   };
 }
 
