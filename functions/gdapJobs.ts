@@ -193,14 +193,14 @@ async function handleMessage(message: QueueMessage): Promise<void> {
 }
 
 registerQueue({
-  name: 'gdapJobs',
+  name: 'gdapJobQueue',
   queueName: gdapJobsQueue,
   handler: async (message) => handleMessage(message as QueueMessage),
 });
 
 /** What every delivery failed on ends as failed items with the reason (SPEC §15.4), never silently. */
 registerQueue({
-  name: 'gdapJobsPoison',
+  name: 'gdapJobQueuePoison',
   queueName: `${gdapJobsQueue}${poisonSuffix}`,
   handler: async (message, context) => {
     const value = message as QueueMessage;
@@ -215,13 +215,13 @@ registerQueue({
 
 /** The reaction to a customer's answer on a template relationship (SPEC §15.2 step 3). */
 registerQueue({
-  name: 'gdapApprovals',
+  name: 'gdapApprovalQueue',
   queueName: gdapApprovalsQueue,
   handler: async (message) => onRelationshipSettled(message as RelationshipSettled),
 });
 
 registerQueue({
-  name: 'gdapApprovalsPoison',
+  name: 'gdapApprovalQueuePoison',
   queueName: `${gdapApprovalsQueue}${poisonSuffix}`,
   handler: async (message) => onRelationshipSettledPoisoned(message as RelationshipSettled, poisonReason),
 });

@@ -36,7 +36,7 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
   const ifMatch = optionalIfMatch(request);
   const action = parseRequestAction(await readJsonBody(request));
   const { request: created, relationship } = await requestAction(request.params.id, action, ifMatch, scope);
-  const extras = action === 'lockForApproval' ? { invitationUrl: invitationUrl(relationship.id) } : {};
+  const extras = action === 'lockForApproval' ? { invitationUrl: invitationUrl(relationship.id, scope.baseUrl) } : {};
   return entity(
     201,
     { ...requestView(created), ...extras },

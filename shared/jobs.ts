@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { refreshServiceClock, serviceNow } from './clock';
+import { loggedJobRun } from './log';
 import { registerTimer } from './registrations';
 
 /** What a maintenance run did, returned by the sandbox jobs route and logged by the timer. */
@@ -22,9 +23,10 @@ export function registerJob(job: MaintenanceJob): void {
     name: job.id,
     schedule: job.schedule,
     handler: async (_timer, context) => {
-      await refreshServiceClock();
-      const report = await job.run(serviceNow());
-      context.log(`${job.id} finished`, JSON.stringify(report));
+      await loggedJobRun(context, job.id, async () => {
+        await refreshServiceClock();
+        return job.run(serviceNow());
+      });
     },
   });
 }

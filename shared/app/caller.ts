@@ -9,6 +9,11 @@ export interface Caller {
   now: DateTime;
 }
 
+/** A caller through HTTP, which also says where it was served (for links such as invitations). */
+export interface ServedCaller extends Caller {
+  baseUrl: string;
+}
+
 /** The audit cause of a change made by this caller. */
 export function causeOf(caller: Caller): ChangeCause {
   return {

@@ -15,7 +15,7 @@ import {
   JobParameters,
   newItems,
 } from '../domain/gdapJobs';
-import { newGuid } from '../domain/ids';
+import { isGuid, newGuid } from '../domain/ids';
 import { toGraphDateTime } from '../domain/time';
 import { Stored } from '../store/paging';
 import {
@@ -31,7 +31,7 @@ import {
 } from '../store/gdapJobs';
 import { sendQueueMessage } from '../store/queues';
 import { isStorageUnavailable } from '../store/storageBudget';
-import { Caller, partnerAdminAgent } from './caller';
+import { Caller, partnerAdminAgent, ServedCaller } from './caller';
 
 /**
  * The job runner of SPEC §15.4. A job's items are handed to the `gdap-jobs` Storage queue a chunk
@@ -109,7 +109,7 @@ export async function createJob(
     targetKind: 'customer' | 'relationship';
     parameters: JobParameters;
   },
-  caller: Caller,
+  caller: ServedCaller,
 ): Promise<GdapJob> {
   const partnerTenantId = caller.principal.tenantId;
   const at = toGraphDateTime(caller.now);
@@ -122,6 +122,7 @@ export async function createJob(
     createdBy: { tenantId: partnerTenantId, userId: caller.principal.objectId },
     total: request.targets.length,
     canceledDateTime: null,
+    baseUrl: caller.baseUrl,
   };
   await sendQueueMessage(
     gdapJobsQueue,
@@ -372,7 +373,8 @@ export async function retryJob(job: StoredJob, caller: Caller): Promise<number> 
 }
 
 export async function readJob(partnerTenantId: string, jobId: string): Promise<StoredJob> {
-  const job = await findJob(partnerTenantId, jobId);
+  // Job ids are GUIDs: anything else names nothing (and never reaches storage as a key).
+  const job = isGuid(jobId) ? await findJob(partnerTenantId, jobId) : undefined;
   if (!job) throw notFound(`The job '${jobId}' was not found.`);
   return job;
 }

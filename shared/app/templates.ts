@@ -47,7 +47,7 @@ import {
   deleteTie,
 } from '../store/templates';
 import { createAssignments, deleteAssignment, updateAssignment } from './assignments';
-import { Caller } from './caller';
+import { Caller, ServedCaller } from './caller';
 import { continueItem, createJob, inParallel, ItemContext, ItemOutcome, registerItemWorker } from './gdapJobs';
 import { invitationUrl } from './invitations';
 import { createPlanned, requestAction, requireAdminAgent } from './relationships';
@@ -70,7 +70,8 @@ const templateNotFound = (id: string) => notFound(`The GDAP template '${id}' was
 
 export async function readTemplate(id: string, principal: Principal): Promise<Stored<GdapTemplate>> {
   requirePartnerReader(principal);
-  const stored = await findTemplate(principal.tenantId, id);
+  // Template ids are GUIDs: anything else names nothing (and never reaches storage as a key).
+  const stored = isGuid(id) ? await findTemplate(principal.tenantId, id) : undefined;
   if (!stored) throw templateNotFound(id);
   return stored;
 }
@@ -89,7 +90,7 @@ export async function updateTemplate(
   id: string,
   ifMatch: string,
   body: unknown,
-  caller: Caller,
+  caller: ServedCaller,
 ): Promise<{ stored: Stored<GdapTemplate>; job?: GdapJob }> {
   requireAdminAgent(caller.principal);
   const current = await readTemplate(id, caller.principal);
@@ -116,7 +117,7 @@ export async function deleteTemplate(id: string, ifMatch: string, caller: Caller
 export async function assignCustomers(
   id: string,
   input: { customerTenantIds: string[]; renew: boolean },
-  caller: Caller,
+  caller: ServedCaller,
 ): Promise<GdapJob> {
   requireAdminAgent(caller.principal);
   await readTemplate(id, caller.principal);
@@ -132,7 +133,7 @@ export async function assignCustomers(
 }
 
 /** POST …/reconcile, and a PATCH that changes groups: a job over every customer tied to the template. */
-export async function reconcileTemplate(id: string, caller: Caller): Promise<GdapJob> {
+export async function reconcileTemplate(id: string, caller: ServedCaller): Promise<GdapJob> {
   requireAdminAgent(caller.principal);
   const template = await readTemplate(id, caller.principal);
   const customers: string[] = [];
@@ -337,10 +338,10 @@ async function createActive(template: GdapTemplate, draft: Relationship, caller:
     : reconcileAssignments(template, stored.value, caller);
 }
 
-const awaiting = (relationshipId: string): ItemOutcome => ({
+const awaiting = (job: GdapJob, relationshipId: string): ItemOutcome => ({
   state: 'awaitingApproval',
   relationshipId,
-  invitationUrl: invitationUrl(relationshipId),
+  invitationUrl: invitationUrl(relationshipId, job.baseUrl),
 });
 
 /**
@@ -376,10 +377,10 @@ async function assignItem(context: ItemContext): Promise<ItemOutcome> {
         await finishRenewal(job.partnerTenantId, customerTenantId, relationshipId, caller);
       return { state: 'completed', relationshipId, warnings };
     }
-    if (status === 'approvalPending') return awaiting(relationshipId);
+    if (status === 'approvalPending') return awaiting(job, relationshipId);
     if (status === 'created') {
       await requestAction(relationshipId, 'lockForApproval', undefined, caller);
-      return awaiting(relationshipId);
+      return awaiting(job, relationshipId);
     }
     if (existing) {
       const previous = tie.value.previousRelationshipId;
@@ -420,7 +421,7 @@ async function assignItem(context: ItemContext): Promise<ItemOutcome> {
       throw error;
     }
     await requestAction(relationshipId, 'lockForApproval', undefined, caller);
-    return awaiting(relationshipId);
+    return awaiting(job, relationshipId);
   }
 }
 

@@ -53,6 +53,8 @@ export interface GdapJob {
   createdBy: Required<Pick<Initiator, 'tenantId' | 'userId'>>;
   total: number;
   canceledDateTime: string | null;
+  /** Where the job was asked for (PUBLIC_BASE_URL or the request's origin): its invitation links point there. */
+  baseUrl: string;
 }
 
 export interface ItemError {

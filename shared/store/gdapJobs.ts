@@ -32,6 +32,7 @@ function jobToRow(job: GdapJob, dispatched: boolean): Entity {
     createdByUserId: job.createdBy.userId,
     total: job.total,
     canceledDateTime: job.canceledDateTime ?? '',
+    baseUrl: job.baseUrl,
     dispatched,
   };
 }
@@ -53,6 +54,7 @@ function jobFromRow(row: TableEntityResult<Record<string, unknown>>): StoredJob 
       createdBy: { tenantId: String(row.createdByTenantId), userId: String(row.createdByUserId) },
       total: Number(row.total),
       canceledDateTime: typeof row.canceledDateTime === 'string' && row.canceledDateTime ? row.canceledDateTime : null,
+      baseUrl: typeof row.baseUrl === 'string' ? row.baseUrl : '',
     },
     etag: row.etag,
     dispatched: row.dispatched === true,

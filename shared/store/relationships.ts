@@ -2,7 +2,7 @@ import { odata, TableEntityResult, TableTransactionResponse, TransactionAction }
 import { AccessAssignment, affectsAssignments, assignmentsAfter } from '../domain/assignments';
 import { conflict } from '../domain/errors';
 import { assignmentEventsOf, ChangeCause, DomainEvents, eventsOf } from '../domain/events';
-import { partnerTenantOfRelationship } from '../domain/ids';
+import { isGuid, partnerTenantOfRelationship } from '../domain/ids';
 import { dueEntriesFor } from '../domain/maintenance';
 import { Operation } from '../domain/operations';
 import { normalizeName, Relationship, RelationshipRequest } from '../domain/relationships';
@@ -114,6 +114,8 @@ export async function findChild<T>(
   childId: string,
   fromRow: (row: Record<string, unknown>) => T,
 ): Promise<Stored<T> | undefined> {
+  // Children are named by GUIDs: anything else can never exist, and may hold what keys refuse.
+  if (!isGuid(childId)) return undefined;
   await ensureTables();
   try {
     const row = await relationships().getEntity<Record<string, unknown>>(

@@ -194,7 +194,7 @@ describe('GDAP jobs', () => {
     expect(lines).toHaveLength(4);
     expect(lines[2]).toContain(`"${customers[1]}"`);
     expect(lines[2]).toContain('"awaitingApproval"');
-    expect(lines[2]).toContain('granularAdminRelationships/');
+    expect(lines[2]).toContain('/portal/invitations/');
 
     const page = expectOk(
       await client.call<{ value: Json[]; '@odata.nextLink': string }>('GET', `${location}/items?$top=2`, {
@@ -281,6 +281,7 @@ describe('GDAP jobs', () => {
       createdBy: { tenantId: partner.tenantId, userId: partner.userId },
       total: 2,
       canceledDateTime: null,
+      baseUrl: host.url,
     };
     const targets = [`${randomUUID()}-${partner.tenantId}`, `${randomUUID()}-${partner.tenantId}`];
     await insertJob(job, newItems(jobId, targets, 'relationship', job.createdDateTime));

@@ -171,9 +171,8 @@ describe('GDAP templates', () => {
       // 2. Without DAP: locked, with its invitation link, waiting for the customer.
       const pendingItem = byCustomer.get(approving.tenantId) as Json;
       expect(pendingItem).toMatchObject({ state: 'awaitingApproval' });
-      expect(pendingItem.invitationUrl).toBe(
-        `https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/${String(pendingItem.relationshipId)}`,
-      );
+      // The sandbox's invitation page, served where the assign was asked (SPEC §2.3, §17).
+      expect(pendingItem.invitationUrl).toBe(`${host.url}/portal/invitations/${String(pendingItem.relationshipId)}`);
       expect(await fleet.relationship(partner.token, pendingItem.relationshipId)).toMatchObject({
         status: 'approvalPending',
       });
