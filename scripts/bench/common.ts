@@ -337,9 +337,13 @@ export class JsonClient {
     this.agent = new Agent({ keepAlive: true, maxSockets });
   }
 
-  call(method: string, pathAndQuery: string, options: { token?: string; body?: unknown } = {}): Promise<JsonResponse> {
+  call(
+    method: string,
+    pathAndQuery: string,
+    options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<JsonResponse> {
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (payload) {
       headers['content-type'] = 'application/json';
@@ -374,7 +378,13 @@ export class JsonClient {
     });
   }
 
-  async token(claims: { tid: string; roles?: string[]; wids?: string[] }): Promise<string> {
+  async token(claims: {
+    tid: string;
+    oid?: string;
+    roles?: string[];
+    wids?: string[];
+    email?: string;
+  }): Promise<string> {
     const result = await this.call('POST', '/sandbox/tokens', { body: claims });
     if (result.status !== 200) throw new Error(`token minting failed: ${result.status} ${JSON.stringify(result.body)}`);
     return String(result.body.access_token);
