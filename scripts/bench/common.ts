@@ -162,6 +162,9 @@ export class CpuWindow {
     this.start = new Map(Object.entries(pids).map(([name, pid]) => [name, pid && cpuSeconds(pid)]));
   }
 
+  /** CPU seconds each process used over the window, set by `finish`. */
+  seconds: Record<string, number | undefined> = {};
+
   finish(): Record<string, number | undefined> {
     const elapsed = (performance.now() - this.began) / 1000;
     const used: Record<string, number | undefined> = {};
@@ -177,6 +180,7 @@ export class CpuWindow {
       const ours = Object.values(used).reduce<number>((sum, value) => sum + (value ?? 0), 0);
       used.other = Math.max(0, machineEnd - this.machineStart - ours);
     }
+    this.seconds = used;
     return Object.fromEntries(
       Object.entries(used).map(([name, seconds]) => [
         name,
