@@ -68,7 +68,7 @@ function assignmentBody(
 ) {
   const body = entityBody(assignmentView(assignment), {
     etag,
-    context: odataContext(scope.baseUrl, assignmentsPath(assignment.relationshipId)),
+    context: odataContext(scope, assignmentsPath(assignment.relationshipId)),
     odataType: graphTypes.accessAssignment,
   });
   return applySelect(body, select);
@@ -105,7 +105,7 @@ export async function createAssignmentHandler(
     );
     throw invalid('The relationship stopped being active while the access assignment was being created.');
   }
-  const location = absoluteUrl(scope.baseUrl, `${assignmentsPath(relationship.value.id)}/${assignment.id}`);
+  const location = absoluteUrl(scope, `${assignmentsPath(relationship.value.id)}/${assignment.id}`);
   return json(201, assignmentBody({ ...assignment, status: 'pending' }, stored.etag, scope), {
     etag: toApiEtag(stored.etag),
     location,
@@ -120,7 +120,7 @@ export async function listAssignmentsHandler(
   const relationship = await partnerRelationship(request.params.id, scope.principal, false);
   const all = await listChildren(childKinds.assignment, relationship.value, assignmentFromRow);
   const page = pageInMemory(all, query, assignmentCollection);
-  return collectionPage(request, scope.baseUrl, assignmentsPath(relationship.value.id), page, (item) =>
+  return collectionPage(request, scope, assignmentsPath(relationship.value.id), page, (item) =>
     applySelect(
       entityBody(assignmentView(item.value), { etag: item.etag, odataType: graphTypes.accessAssignment }),
       query.select,
@@ -159,7 +159,7 @@ export async function updateAssignmentHandler(
     scope.now,
   );
   await replaceAssignment(relationship.value, current.value, next, expected, callerCause(scope), operation);
-  return accepted(absoluteUrl(scope.baseUrl, `${operationsPath(relationship.value.id)}/${operation.id}`));
+  return accepted(absoluteUrl(scope, `${operationsPath(relationship.value.id)}/${operation.id}`));
 }
 
 /** DELETE → 204; the assignment stays listed as `deleted` history and its group is free again. */

@@ -135,9 +135,7 @@ export async function listAuditHandler(request: HttpRequest, scope: Authenticate
     return exportCsv(scope.principal.tenantId, query);
   }
   const page = await listAuditEntries(scope.principal.tenantId, query, auditCollection);
-  return collectionPage(request, scope.baseUrl, auditPath, page, (item) =>
-    applySelect(auditView(item.value), query.select),
-  );
+  return collectionPage(request, scope, auditPath, page, (item) => applySelect(auditView(item.value), query.select));
 }
 
 registerHttp({

@@ -65,7 +65,7 @@ export async function createConsentHandler(request: HttpRequest, scope: Authenti
   await insertConsentGrant(grant);
   const [consent] = consentsOf(await listConsentGrants(customerTenantId, grant.applicationId));
   return json(201, consentView(customerTenantId, consent), {
-    location: absoluteUrl(scope.baseUrl, `${consentsPath(customerTenantId)}/${grant.applicationId}`),
+    location: absoluteUrl(scope, `${consentsPath(customerTenantId)}/${grant.applicationId}`),
   });
 }
 

@@ -14,7 +14,7 @@ import { badRequest, notFound } from '../shared/http/errors';
 import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
 import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../shared/http/principal';
 import { json } from '../shared/http/responses';
-import { absoluteUrl } from '../shared/http/urls';
+import { absoluteUrl, UrlScope } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
 import { delegatedAccessFacts, findCustomer, insertCustomer } from '../shared/store/customers';
 import { setTenantDisplayName, tenantDisplayName } from '../shared/store/directory';
@@ -26,7 +26,7 @@ import { insertRelationship, newRelationshipIdBesideName } from '../shared/store
  * a reseller relationship alone does not allow (company details, users, licences) — those need
  * the caller's effective DAP or GDAP access, else 403 naming what is missing.
  */
-const customerUrl = (baseUrl: string, id: string): string => absoluteUrl(baseUrl, `/v1/customers/${id}`);
+const customerUrl = (scope: UrlScope, id: string): string => absoluteUrl(scope, `/v1/customers/${id}`);
 
 /** Partner Center's collection shape. */
 const pcCollection = (items: readonly object[]): HttpResponseInit =>
@@ -89,7 +89,7 @@ export async function createCustomerHandler(
       companyProfile: companyProfileView(customer.tenantId, customer, undefined),
       ...(defaultGdapRelationshipId ? { defaultGdapRelationshipId } : {}),
     },
-    { location: customerUrl(scope.baseUrl, customer.tenantId) },
+    { location: customerUrl(scope, customer.tenantId) },
   );
 }
 

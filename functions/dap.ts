@@ -62,7 +62,7 @@ registerHttp({
       customerTenantId,
       createdDateTime,
     }));
-    return json(200, { '@odata.context': odataContext(scope.baseUrl, '/v1/dapRelationships'), value });
+    return json(200, { '@odata.context': odataContext(scope, '/v1/dapRelationships'), value });
   }),
 });
 

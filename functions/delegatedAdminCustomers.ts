@@ -73,7 +73,7 @@ export async function listCustomersHandler(request: HttpRequest, scope: Authenti
     return customer ? [{ value: customer, etag: '', key: customer.tenantId }] : [];
   });
   const page = pageInMemory(customers, query, customerCollection);
-  return collectionPage(request, scope.baseUrl, customersPath, page, (item) =>
+  return collectionPage(request, scope, customersPath, page, (item) =>
     applySelect(entityBody(customerView(item.value), { odataType: graphTypes.customer }), query.select),
   );
 }
@@ -82,7 +82,7 @@ export async function getCustomerHandler(request: HttpRequest, scope: Authentica
   const { select } = parseEntityQuery(new URL(request.url).searchParams, customerCollection);
   const customer = customerOf(await activeWith(scope.principal, request.params.customerId)) as Customer;
   const body = entityBody(customerView(customer), {
-    context: odataContext(scope.baseUrl, customersPath),
+    context: odataContext(scope, customersPath),
     odataType: graphTypes.customer,
   });
   return json(200, applySelect(body, select));
@@ -99,18 +99,13 @@ export async function listServicesHandler(request: HttpRequest, scope: Authentic
     query,
     serviceCollection,
   );
-  return collectionPage(
-    request,
-    scope.baseUrl,
-    `${customersPath}/${customerTenantId}/serviceManagementDetails`,
-    page,
-    (item) =>
-      applySelect(
-        entityBody(serviceManagementDetailView(item.value, customerTenantId), {
-          odataType: graphTypes.serviceManagementDetail,
-        }),
-        query.select,
-      ),
+  return collectionPage(request, scope, `${customersPath}/${customerTenantId}/serviceManagementDetails`, page, (item) =>
+    applySelect(
+      entityBody(serviceManagementDetailView(item.value, customerTenantId), {
+        odataType: graphTypes.serviceManagementDetail,
+      }),
+      query.select,
+    ),
   );
 }
 

@@ -46,7 +46,7 @@ export async function listNotificationsHandler(
   }
   const query = parseCollectionQuery(new URL(request.url).searchParams, notificationCollection);
   const page = await listNotifications(scope.principal.tenantId, query, notificationCollection);
-  return collectionPage(request, scope.baseUrl, notificationsPath, page, (item) =>
+  return collectionPage(request, scope, notificationsPath, page, (item) =>
     applySelect(notificationView(item.value), query.select),
   );
 }

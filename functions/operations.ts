@@ -34,7 +34,7 @@ export async function listOperationsHandler(
     query,
     operationCollection,
   );
-  return collectionPage(request, scope.baseUrl, operationsPath(relationship.value.id), page, (item) =>
+  return collectionPage(request, scope, operationsPath(relationship.value.id), page, (item) =>
     applySelect(
       entityBody(operationView(item.value), { etag: item.etag, odataType: graphTypes.operation }),
       query.select,
@@ -54,7 +54,7 @@ export async function getOperationHandler(request: HttpRequest, scope: Authentic
   if (!stored) throw notFound(`The operation '${request.params.operationId}' was not found.`);
   const body = entityBody(operationView(stored.value), {
     etag: stored.etag,
-    context: odataContext(scope.baseUrl, operationsPath(relationship.value.id)),
+    context: odataContext(scope, operationsPath(relationship.value.id)),
     odataType: graphTypes.operation,
   });
   return json(200, applySelect(body, select));

@@ -25,8 +25,8 @@ import {
   Principal,
 } from '../shared/http/principal';
 import { accepted, collectionPage, entityBody, json, noContent } from '../shared/http/responses';
-import { absoluteUrl, odataContext } from '../shared/http/urls';
-import { tenantDisplayName } from '../shared/store/directory';
+import { absoluteUrl, odataContext, UrlScope } from '../shared/http/urls';
+import { displayNameOrSandboxDefault } from '../shared/store/directory';
 import { assertPartnerMay } from '../shared/store/partners';
 import { Keyed, Page, pageInMemory, Stored } from '../shared/store/paging';
 import {
@@ -93,7 +93,7 @@ export const relationshipCollection: CollectionSpec<Relationship> = {
   ],
 };
 
-const relationshipUrl = (baseUrl: string, id: string): string => absoluteUrl(baseUrl, `${relationshipsPath}/${id}`);
+const relationshipUrl = (scope: UrlScope, id: string): string => absoluteUrl(scope, `${relationshipsPath}/${id}`);
 
 export function relationshipEntity(
   status: number,
@@ -101,14 +101,14 @@ export function relationshipEntity(
   scope: AuthenticatedScope,
   extras: { location?: boolean; properties?: Record<string, unknown>; select?: readonly string[] } = {},
 ): HttpResponseInit {
-  const context = odataContext(scope.baseUrl, relationshipsPath);
+  const context = odataContext(scope, relationshipsPath);
   const body = entityBody(
     { ...relationshipView(stored.value), ...extras.properties },
     { etag: stored.etag, context, odataType: graphTypes.relationship },
   );
   return json(status, applySelect(body, extras.select), {
     etag: toApiEtag(stored.etag),
-    ...(extras.location ? { location: relationshipUrl(scope.baseUrl, stored.value.id) } : {}),
+    ...(extras.location ? { location: relationshipUrl(scope, stored.value.id) } : {}),
   });
 }
 
@@ -158,7 +158,7 @@ async function readOwnRelationship(id: string, principal: Principal): Promise<St
 
 async function withCustomerName(relationship: Relationship): Promise<Relationship> {
   if (!relationship.customer) return relationship;
-  const known = await tenantDisplayName(relationship.customer.tenantId);
+  const known = await displayNameOrSandboxDefault(relationship.customer.tenantId);
   return known ? { ...relationship, customer: { ...relationship.customer, displayName: known } } : relationship;
 }
 
@@ -217,7 +217,7 @@ export async function listRelationshipsHandler(
     }));
     page = pageInMemory(merged, query, relationshipCollection);
   }
-  return collectionPage(request, scope.baseUrl, relationshipsPath, page, (item) =>
+  return collectionPage(request, scope, relationshipsPath, page, (item) =>
     applySelect(
       entityBody(relationshipView(item.value), { etag: item.etag, odataType: graphTypes.relationship }),
       query.select,
@@ -274,7 +274,7 @@ export async function updateRelationshipHandler(
     scope.now,
   );
   await replaceRelationship(value, next, expected, callerCause(scope), { operation });
-  return accepted(absoluteUrl(scope.baseUrl, `${operationsPath(value.id)}/${operation.id}`));
+  return accepted(absoluteUrl(scope, `${operationsPath(value.id)}/${operation.id}`));
 }
 
 export async function deleteRelationshipHandler(

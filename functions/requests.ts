@@ -1,8 +1,9 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { DomainError } from '../shared/domain/errors';
+import { DomainError, stale } from '../shared/domain/errors';
 import { newGuid } from '../shared/domain/ids';
 import {
   applyRequestAction,
+  assertVisible,
   newRequest,
   parseRequestAction,
   RelationshipRequest,
@@ -11,6 +12,7 @@ import {
 } from '../shared/domain/relationships';
 import { config } from '../shared/config';
 import { readJsonBody } from '../shared/http/body';
+import { optionalIfMatch } from '../shared/http/etag';
 import { notFound } from '../shared/http/errors';
 import { graphTypes, relationshipsPath, requestView } from '../shared/http/graphViews';
 import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
@@ -19,7 +21,7 @@ import { appRoles, hasAppRole, isGlobalAdministrator } from '../shared/http/prin
 import { collectionPage, entity, entityBody } from '../shared/http/responses';
 import { absoluteUrl, odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
-import { tenantDisplayName } from '../shared/store/directory';
+import { displayNameOrSandboxDefault } from '../shared/store/directory';
 import { pageInMemory } from '../shared/store/paging';
 import { assertPartnerMay } from '../shared/store/partners';
 import { findRelationship, findRelationshipWithRequests, replaceRelationship } from '../shared/store/relationships';
@@ -46,6 +48,7 @@ export function invitationUrl(relationshipId: string): string {
 
 export async function createRequestHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const { principal, now } = scope;
+  const ifMatch = optionalIfMatch(request);
   const action = parseRequestAction(await readJsonBody(request));
   const actor = {
     tenantId: principal.tenantId,
@@ -53,10 +56,15 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
     isGlobalAdministrator: isGlobalAdministrator(principal),
   };
   const approverName =
-    action === 'approve' || action === 'reject' ? await tenantDisplayName(principal.tenantId) : undefined;
+    action === 'approve' || action === 'reject' ? await displayNameOrSandboxDefault(principal.tenantId) : undefined;
   for (let attempt = 1; ; attempt++) {
     const current = await findRelationship(request.params.id);
     if (!current) throw notFound(`The delegated admin relationship '${request.params.id}' was not found.`);
+    // A client that names the version it saw gets 412 if it changed, before any state rule (SPEC §14).
+    if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== current.etag) {
+      assertVisible(current.value, principal.tenantId, request.params.id);
+      throw stale('The relationship was changed since the If-Match ETag was read: read it again and retry.');
+    }
     const next = applyRequestAction(current.value, action, actor, now, approverName);
     // Account-state gate (SPEC §5.3): locking puts a new relationship before the customer, so it
     // counts as creating GDAP. A partner's terminate is allowed in every state, since it only
@@ -66,7 +74,9 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
     try {
       await replaceRelationship(current.value, next, current.etag, callerCause(scope), { request: created });
     } catch (error) {
-      if (error instanceof DomainError && error.kind === 'stale' && attempt < maxDecisionAttempts) continue;
+      // A lost race is decided again on fresh state, unless the client pinned the version it saw.
+      const pinned = ifMatch !== undefined && ifMatch !== '*';
+      if (error instanceof DomainError && error.kind === 'stale' && !pinned && attempt < maxDecisionAttempts) continue;
       throw error;
     }
     const extras = action === 'lockForApproval' ? { invitationUrl: invitationUrl(next.id) } : {};
@@ -74,9 +84,9 @@ export async function createRequestHandler(request: HttpRequest, scope: Authenti
       201,
       { ...requestView(created), ...extras },
       {
-        context: odataContext(scope.baseUrl, requestsPath(next.id)),
+        context: odataContext(scope, requestsPath(next.id)),
         odataType: graphTypes.request,
-        location: absoluteUrl(scope.baseUrl, `${requestsPath(next.id)}/${created.id}`),
+        location: absoluteUrl(scope, `${requestsPath(next.id)}/${created.id}`),
       },
     );
   }
@@ -90,7 +100,7 @@ export async function listRequestsHandler(request: HttpRequest, scope: Authentic
     scope.principal,
   );
   const page = pageInMemory(relationship.requests, query, requestCollection);
-  return collectionPage(request, scope.baseUrl, requestsPath(relationship.value.id), page, (item) =>
+  return collectionPage(request, scope, requestsPath(relationship.value.id), page, (item) =>
     applySelect(entityBody(requestView(item.value), { odataType: graphTypes.request }), query.select),
   );
 }
@@ -106,7 +116,7 @@ export async function getRequestHandler(request: HttpRequest, scope: Authenticat
   const stored = relationship.requests.find((item) => item.value.id === requestId);
   if (!stored) throw notFound(`The request '${request.params.requestId}' was not found.`);
   const body = entityBody(requestView(stored.value), {
-    context: odataContext(scope.baseUrl, requestsPath(relationship.value.id)),
+    context: odataContext(scope, requestsPath(relationship.value.id)),
     odataType: graphTypes.request,
   });
   return entity(200, applySelect(body, select));

@@ -1,7 +1,7 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { DateTime } from 'luxon';
+import { DateTime, Duration } from 'luxon';
 import { z } from 'zod';
-import { isServiceClockPinned, pinServiceClock, serviceNow } from '../shared/clock';
+import { refreshServiceClock, serviceClockState, setServiceClock } from '../shared/clock';
 import { config } from '../shared/config';
 import { invalid } from '../shared/domain/errors';
 import { isGuid, newGuid } from '../shared/domain/ids';
@@ -14,7 +14,7 @@ import { json } from '../shared/http/responses';
 import { mintSandboxToken, sandboxSigningAvailable, sandboxTokenLifetimeSeconds } from '../shared/http/sandboxKeys';
 import { findJob, listJobs } from '../shared/jobs';
 import { HttpRegistration, registerHttp } from '../shared/registrations';
-import { setTenantDisplayName } from '../shared/store/directory';
+import { seedSandboxTenantName, setTenantDisplayName } from '../shared/store/directory';
 
 /**
  * Sandbox helpers (SPEC §11): clock, tokens, jobs and seed data. They need no token and exist only
@@ -28,18 +28,46 @@ export function sandboxRoute(handle: (request: HttpRequest, scope: RequestScope)
 }
 
 function clockView(): Record<string, unknown> {
-  return { now: toGraphDateTime(serviceNow()), pinned: isServiceClockPinned() };
+  const { now, pinned, running } = serviceClockState();
+  return { now: toGraphDateTime(now), pinned, running };
 }
 
+function parseInstant(value: string): DateTime {
+  const instant = DateTime.fromISO(value, { zone: 'utc' });
+  if (!instant.isValid) throw invalid(`'now' must be an ISO 8601 date and time, e.g. 2026-01-01T00:00:00Z.`);
+  return instant;
+}
+
+/** PUT {"now": ISO | null, "running"?: bool}: stands (default) or runs from `now`; null is real time. */
 async function setClock(request: HttpRequest): Promise<HttpResponseInit> {
-  const input = parseBody(z.strictObject({ now: z.string().nullable() }), await readJsonBody(request));
-  if (input.now === null) {
-    pinServiceClock(undefined);
-  } else {
-    const instant = DateTime.fromISO(input.now, { zone: 'utc' });
-    if (!instant.isValid) throw invalid(`'now' must be an ISO 8601 date and time, e.g. 2026-01-01T00:00:00Z.`);
-    pinServiceClock(instant);
+  const input = parseBody(
+    z.strictObject({ now: z.string().nullable(), running: z.boolean().optional() }),
+    await readJsonBody(request),
+  );
+  if (input.now === null && input.running !== undefined) {
+    throw invalid('\'running\' applies to a set clock; {"now": null} is real time, which always runs.');
   }
+  await setServiceClock(
+    input.now === null ? undefined : { now: parseInstant(input.now), running: input.running ?? false },
+  );
+  return json(200, clockView());
+}
+
+/** POST {"by": ISO duration}: moves the clock forward, keeping whether it runs (real time becomes a running clock ahead). */
+async function advanceClock(request: HttpRequest): Promise<HttpResponseInit> {
+  const input = parseBody(z.strictObject({ by: z.string() }), await readJsonBody(request));
+  const by = Duration.fromISO(input.by.toUpperCase());
+  if (!by.isValid || by.toMillis() <= 0) {
+    throw invalid(`'by' must be a positive ISO 8601 duration, e.g. P1D or PT12H.`);
+  }
+  await refreshServiceClock({ force: true });
+  const { now, pinned, running } = serviceClockState();
+  await setServiceClock({ now: now.plus(by), running: pinned ? running : true });
+  return json(200, clockView());
+}
+
+async function resetClock(): Promise<HttpResponseInit> {
+  await setServiceClock(undefined);
   return json(200, clockView());
 }
 
@@ -57,19 +85,23 @@ const tokenRequestSchema = z.strictObject({
   acct: z.union([z.literal(0), z.literal(1)]).optional(),
 });
 
-async function mintToken(request: HttpRequest, scope: RequestScope): Promise<HttpResponseInit> {
+/** Minted tokens live on real time (SPEC §11), so moving the sandbox clock never expires them. */
+async function mintToken(request: HttpRequest): Promise<HttpResponseInit> {
   if (!sandboxSigningAvailable()) {
     throw badRequest(
       'Token minting is off because AUTH_JWKS or AUTH_JWKS_URI is configured: use your identity provider.',
     );
   }
   const claims = parseBody(tokenRequestSchema, await readJsonBody(request));
-  const token = await mintSandboxToken({ ...claims, oid: claims.oid ?? newGuid() }, scope.now);
+  // The sandbox knows every tenant it mints for by a readable name (SPEC §14).
+  await seedSandboxTenantName(claims.tid.toLowerCase());
+  const issuedAt = DateTime.utc();
+  const token = await mintSandboxToken({ ...claims, oid: claims.oid ?? newGuid() }, issuedAt);
   return json(200, {
     token_type: 'Bearer',
     access_token: token,
     expires_in: sandboxTokenLifetimeSeconds,
-    expires_on: Math.floor(scope.now.toSeconds()) + sandboxTokenLifetimeSeconds,
+    expires_on: Math.floor(issuedAt.toSeconds()) + sandboxTokenLifetimeSeconds,
   });
 }
 
@@ -99,9 +131,19 @@ async function seedTenant(request: HttpRequest): Promise<HttpResponseInit> {
 const sandboxRoutes: HttpRegistration[] = [
   {
     name: 'sandboxClock',
-    methods: ['GET', 'PUT'],
+    methods: ['GET', 'PUT', 'DELETE'],
     route: 'sandbox/clock',
-    handler: sandboxRoute(async (request) => (request.method === 'PUT' ? setClock(request) : json(200, clockView()))),
+    handler: sandboxRoute(async (request) => {
+      if (request.method === 'PUT') return setClock(request);
+      if (request.method === 'DELETE') return resetClock();
+      return json(200, clockView());
+    }),
+  },
+  {
+    name: 'sandboxClockAdvance',
+    methods: ['POST'],
+    route: 'sandbox/clock/advance',
+    handler: sandboxRoute(advanceClock),
   },
   { name: 'sandboxTokens', methods: ['POST'], route: 'sandbox/tokens', handler: sandboxRoute(mintToken) },
   {

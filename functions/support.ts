@@ -252,10 +252,10 @@ function entityResponse(
 ): HttpResponseInit {
   const { scope, path, odataType } = options;
   const etag = stored.etag || undefined;
-  const body = entityBody(view, { etag, context: odataContext(scope.baseUrl, path), odataType });
+  const body = entityBody(view, { etag, context: odataContext(scope, path), odataType });
   const headers: Record<string, string> = {};
   if (etag) headers.etag = toApiEtag(etag);
-  if (options.location) headers.location = absoluteUrl(scope.baseUrl, `${path}/${String(view.id)}`);
+  if (options.location) headers.location = absoluteUrl(scope, `${path}/${String(view.id)}`);
   return json(status, applySelect(body, options.select), headers);
 }
 
@@ -285,12 +285,12 @@ async function partnerMayManage(principal: Principal, request: SupportRequest): 
 }
 
 /** The second token of an approval, verified like the bearer token; undefined when not sent. */
-async function resourceTenantActor(request: HttpRequest, now: DateTime): Promise<SupportActor | undefined> {
+async function resourceTenantActor(request: HttpRequest): Promise<SupportActor | undefined> {
   const header = request.headers.get(resourceTokenHeader)?.trim();
   if (!header) return undefined;
   const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? header;
   try {
-    return actorOf(await verifyToken(token, now));
+    return actorOf(await verifyToken(token));
   } catch (error) {
     if (error instanceof HttpError && error.status === 401) {
       throw new HttpError(401, `X-Resource-Tenant-Authorization: ${error.message}`);
@@ -398,7 +398,7 @@ export async function listSupportRequestsHandler(
     key: newestFirstKey(stored.value.createdDateTime, stored.value.id),
   }));
   const page = pageInMemory(items, query, supportRequestCollection);
-  return collectionPage(request, scope.baseUrl, paths.requests, page, (item) =>
+  return collectionPage(request, scope, paths.requests, page, (item) =>
     applySelect({ '@odata.type': odataTypes.request, ...supportRequestView(item.value) }, query.select),
   );
 }
@@ -503,7 +503,7 @@ export async function diagnosticsHandler(request: HttpRequest, scope: Authentica
   const basis = diagnosticsBasis(caseValue(stored), tenantId, actorOf(scope.principal));
   const snapshot = await diagnosticSnapshot(tenantId.toLowerCase());
   return json(200, {
-    '@odata.context': `${odataContext(scope.baseUrl, `${paths.requests}/${stored.request.value.id}/diagnostics`)}/$entity`,
+    '@odata.context': `${odataContext(scope, `${paths.requests}/${stored.request.value.id}/diagnostics`)}/$entity`,
     '@odata.type': odataTypes.diagnostics,
     supportRequestId: stored.request.value.id,
     tenantId: tenantId.toLowerCase(),
@@ -576,7 +576,7 @@ export async function listAccessRequestsHandler(
     .filter((item) => listedAt(item.value.endedDateTime, scope.now))
     .map((item) => ({ ...item, key: newestFirstKey(item.value.createdDateTime, item.value.id) }));
   const page = pageInMemory(items, query, accessRequestCollection);
-  return collectionPage(request, scope.baseUrl, paths.accessRequests, page, (item) =>
+  return collectionPage(request, scope, paths.accessRequests, page, (item) =>
     applySelect({ '@odata.type': odataTypes.accessRequest, ...accessRequestView(item.value) }, query.select),
   );
 }
@@ -608,7 +608,7 @@ async function decideAccessRequest(
   await readEmptyBody(request);
   const id = request.params.id;
   const actor = actorOf(scope.principal);
-  const resourceActor = action === 'approve' ? await resourceTenantActor(request, scope.now) : undefined;
+  const resourceActor = action === 'approve' ? await resourceTenantActor(request) : undefined;
   const { stored } = await changeCase(
     () => readCaseOf(id),
     accessRequestNotFound(id),
@@ -648,7 +648,7 @@ export async function listApprovalsHandler(request: HttpRequest, scope: Authenti
     .filter((item) => listedAt(item.value.endedDateTime, scope.now))
     .map((item) => ({ ...item, key: newestFirstKey(item.value.createdDateTime, item.value.id) }));
   const page = pageInMemory(items, query, approvalCollection);
-  return collectionPage(request, scope.baseUrl, paths.accessApprovals, page, (item) =>
+  return collectionPage(request, scope, paths.accessApprovals, page, (item) =>
     applySelect({ '@odata.type': odataTypes.approval, ...approvalView(item.value) }, query.select),
   );
 }
@@ -724,7 +724,7 @@ async function listEngineersHandler(_request: HttpRequest, scope: AuthenticatedS
       ...engineerView(value, await openRequestCount(value.id)),
     })),
   );
-  return collection(odataContext(scope.baseUrl, paths.engineers), views);
+  return collection(odataContext(scope, paths.engineers), views);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { HttpRegistration, registeredHttp, registeredTimers } from '../shared/registrations';
+import { lookupRoute, RouteLookup } from '../shared/http/routeTable';
+import { registeredTimers } from '../shared/registrations';
 
 /**
  * A small stand-in for the Azure Functions host (Core Tools cannot be installed everywhere): it
@@ -19,25 +20,6 @@ export function loadFunctions(directory: string): void {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     if (/\.(js|ts)$/.test(file) && !file.endsWith('.d.ts')) require(path.join(directory, file));
   }
-}
-
-interface CompiledRoute {
-  registration: HttpRegistration;
-  pattern: RegExp;
-  paramNames: string[];
-}
-
-/** Azure Functions route templates: literal segments (case-insensitive), `{name}`, `{name?}`, `{name:constraint}`. */
-function compileRoute(registration: HttpRegistration): CompiledRoute {
-  const paramNames: string[] = [];
-  const segments = registration.route.split('/').map((segment) => {
-    const param = /^\{(\*?)([A-Za-z_][\w]*)(?::[^}?]+)?(\?)?\}$/.exec(segment);
-    if (!param) return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
-    paramNames.push(param[2]);
-    const value = param[1] ? '(.+)' : '([^/]+)';
-    return param[3] ? `(?:/${value})?` : `/${value}`;
-  });
-  return { registration, pattern: new RegExp(`^${segments.join('')}/?$`, 'i'), paramNames };
 }
 
 /** Errors the host itself answers (no route, too large) in the same Graph envelope as handlers. */
@@ -77,23 +59,28 @@ function headersOf(message: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-async function dispatch(routes: CompiledRoute[], message: IncomingMessage, response: ServerResponse): Promise<void> {
+async function dispatch(message: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = new URL(message.url ?? '/', `http://${message.headers.host ?? '127.0.0.1'}`);
   const pathname = url.pathname.replace(/^\/+/, '/');
-  const candidates = routes
-    .map((route) => ({ route, match: route.pattern.exec(pathname) }))
-    .filter((candidate) => candidate.match);
   const method = (message.method ?? 'GET').toUpperCase() as HttpMethod;
-  const chosen = candidates.find(({ route }) => route.registration.methods.includes(method));
   const send = (status: number, body: string, headers: Record<string, string> = {}): void => {
     response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
     response.end(body);
   };
-  if (!chosen) {
+  let route: RouteLookup;
+  try {
+    route = lookupRoute(method, pathname);
+  } catch (error) {
     message.resume();
-    const error = candidates.length
-      ? graphError(405, 'methodNotAllowed', `Method ${method} is not allowed on ${pathname}.`)
-      : graphError(404, 'ResourceNotFound', `Resource not found for the segment '${pathname}'.`);
+    const failure = graphError(400, 'badRequest', error instanceof Error ? error.message : 'Bad request.');
+    return send(failure.status, failure.body, { 'request-id': failure.requestId });
+  }
+  if (route.kind !== 'found') {
+    message.resume();
+    const error =
+      route.kind === 'methodNotAllowed'
+        ? graphError(405, 'methodNotAllowed', `Method ${method} is not allowed on ${pathname}.`)
+        : graphError(404, 'ResourceNotFound', `Resource not found for the segment '${pathname}'.`);
     return send(error.status, error.body, { 'request-id': error.requestId });
   }
   const body = await readBody(message);
@@ -101,11 +88,7 @@ async function dispatch(routes: CompiledRoute[], message: IncomingMessage, respo
     const error = graphError(413, 'payloadTooLarge', 'The request body is too large.');
     return send(error.status, error.body, { connection: 'close', 'request-id': error.requestId });
   }
-  const params: Record<string, string> = {};
-  chosen.route.paramNames.forEach((name, index) => {
-    const value = chosen.match?.[index + 1];
-    if (value !== undefined) params[name] = decodeURIComponent(value);
-  });
+  const { registration, params } = route;
   const request = new HttpRequest({
     method,
     url: url.toString(),
@@ -114,8 +97,8 @@ async function dispatch(routes: CompiledRoute[], message: IncomingMessage, respo
     params,
     body: body.length ? { bytes: body } : undefined,
   });
-  const context = new InvocationContext({ invocationId: randomUUID(), functionName: chosen.route.registration.name });
-  const returned = await chosen.route.registration.handler(request, context);
+  const context = new InvocationContext({ invocationId: randomUUID(), functionName: registration.name });
+  const returned = await registration.handler(request, context);
   if (writePlainResponse(returned, response)) return;
   const result = new HttpResponse(returned);
   const headers: Record<string, string> = {};
@@ -175,9 +158,8 @@ export async function startLocalHost(options: {
   hostname?: string;
   runTimers: boolean;
 }): Promise<LocalHost> {
-  const routes = registeredHttp().map(compileRoute);
   const server = createServer((message, response) => {
-    dispatch(routes, message, response).catch((error: unknown) => {
+    dispatch(message, response).catch((error: unknown) => {
       console.error('Local host failed to serve a request', error);
       if (!response.headersSent) {
         const failure = graphError(500, 'internalServerError', 'An internal server error occurred.');

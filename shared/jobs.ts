@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { serviceNow } from './clock';
+import { refreshServiceClock, serviceNow } from './clock';
 import { registerTimer } from './registrations';
 
 /** What a maintenance run did, returned by the sandbox jobs route and logged by the timer. */
@@ -22,6 +22,7 @@ export function registerJob(job: MaintenanceJob): void {
     name: job.id,
     schedule: job.schedule,
     handler: async (_timer, context) => {
+      await refreshServiceClock();
       const report = await job.run(serviceNow());
       context.log(`${job.id} finished`, JSON.stringify(report));
     },

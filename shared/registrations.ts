@@ -34,15 +34,29 @@ const inFunctionsRuntime = ((): boolean => {
   }
 })();
 
+const graphV1Prefix = 'v1.0/';
+
+/**
+ * Registers an HTTP function. A Graph route (`v1.0/...`) is also served under `beta/...` by the
+ * same handler (SPEC §14: CIPP calls `/beta` for nearly all of its GDAP calls, and Graph's beta and
+ * v1.0 schemas are the same for these resources); handlers answer with the version called.
+ */
 export function registerHttp(registration: HttpRegistration): void {
-  httpRegistrations.push(registration);
-  if (inFunctionsRuntime) {
-    app.http(registration.name, {
-      methods: registration.methods,
-      route: registration.route,
-      authLevel: 'anonymous',
-      handler: registration.handler,
-    });
+  const twins = registration.route.startsWith(graphV1Prefix)
+    ? [
+        registration,
+        {
+          ...registration,
+          name: `${registration.name}Beta`,
+          route: `beta/${registration.route.slice(graphV1Prefix.length)}`,
+        },
+      ]
+    : [registration];
+  for (const each of twins) {
+    httpRegistrations.push(each);
+    if (inFunctionsRuntime) {
+      app.http(each.name, { methods: each.methods, route: each.route, authLevel: 'anonymous', handler: each.handler });
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import { EffectiveAccess } from './access';
 import { invalid } from './errors';
 import { isGuid } from './ids';
 import { globalAdministratorRoleId } from './roles';
-import { parseBody } from './schema';
+import { parsePartnerCenterBody } from './schema';
 import { toGraphDateTime } from './time';
 
 /**
@@ -69,7 +69,7 @@ export function parseConsent(
   context: { customerTenantId: string; partnerTenantId: string; tokenAppId: string | undefined },
   now: DateTime,
 ): ConsentGrant {
-  const input = parseBody(createSchema, body, ['createdDateTime', 'customerTenantId']);
+  const input = parsePartnerCenterBody(createSchema, body, ['createdDateTime', 'customerTenantId']);
   if (input.applicationGrants.length !== 1) {
     throw invalid(
       `'applicationGrants' must hold exactly one resource per request; it holds ${input.applicationGrants.length}. Make one call per resource (enterpriseApplicationId).`,
@@ -86,12 +86,11 @@ export function parseConsent(
   const displayName = input.displayName?.trim() ?? '';
   if (
     !isGuid(applicationId) ||
-    !displayName ||
     !context.tokenAppId ||
     applicationId.toLowerCase() !== context.tokenAppId.toLowerCase()
   ) {
     throw invalid(
-      `${unsupportedTokenMessage} 'applicationId' must be the id of the application that obtained the access token (its appid claim) and 'displayName' must be given.`,
+      `${unsupportedTokenMessage} 'applicationId' must be the id of the application that obtained the access token (its appid claim).`,
     );
   }
   return {

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { EffectiveAccess } from './access';
 import { invalid } from './errors';
-import { parseBody } from './schema';
+import { parsePartnerCenterBody } from './schema';
 import { toGraphDateTime } from './time';
 
 /**
@@ -53,7 +53,7 @@ export function initialDomain(value: string): string {
 }
 
 export function parseNewCustomer(body: unknown): NewCustomerRequest {
-  const input = parseBody(createSchema, body, ['id', 'defaultGdapRelationshipId', 'tenantId']);
+  const input = parsePartnerCenterBody(createSchema, body, ['id', 'defaultGdapRelationshipId', 'tenantId']);
   const companyName = input.companyProfile.companyName.trim();
   if (companyName.length < 1 || companyName.length > maxCompanyNameLength) {
     throw invalid(`'companyProfile.companyName' must be 1 to ${maxCompanyNameLength} characters.`);

@@ -38,7 +38,9 @@ export interface AuditEntry {
   modifiedProperties: { displayName: string; oldValue: string | null; newValue: string | null }[];
 }
 
-export type NotificationKind = 'relationshipTerminated' | 'relationshipExpiryWarning';
+/** The kinds of SPEC §9. */
+export type NotificationKind =
+  'relationshipApproved' | 'relationshipTerminated' | 'relationshipExpiryWarning' | 'relationshipExpired';
 
 export interface Notification {
   id: string;
@@ -136,39 +138,65 @@ export function eventsOf(
     modifiedProperties: previous && next ? changedProperties(previous, next) : [],
   }));
 
-  const notifications: Notification[] = [];
-  if (previous?.status === 'active' && next?.status === 'terminated' && next.customer) {
-    const who = initiatedBy.tenantId === next.customer.tenantId ? 'the customer' : 'the partner';
-    const recipients = [
-      { tenantId: next.partnerTenantId, role: 'AdminAgent' as const },
-      { tenantId: next.customer.tenantId, role: 'GlobalAdministrator' as const },
-    ];
-    for (const recipient of recipients) {
-      notifications.push({
+  const notice = next && previous && noticeOf(previous, next, initiatedBy);
+  const notifications = notice
+    ? recipientsOf(next as Relationship).map((recipient) => ({
         id: eventId('notification', recipient.tenantId, ...key),
         tenantId: recipient.tenantId,
         createdDateTime: at,
-        kind: 'relationshipTerminated',
+        kind: notice.kind,
         recipients: recipient,
-        relationshipId: next.id,
-        subject: `The delegated admin relationship '${next.displayName}' was terminated by ${who}.`,
-      });
-    }
-  }
+        relationshipId: subject.id,
+        subject: notice.subject,
+      }))
+    : [];
   return { audits, notifications };
 }
 
-/** The partner's warning that a relationship ends in `days` days without auto-extension (once per end date). */
-export function expiryWarning(relationship: Relationship, days: number, at: string): Notification {
-  return {
-    id: eventId('expiryWarning', relationship.id, relationship.endDateTime ?? '', String(days)),
-    tenantId: relationship.partnerTenantId,
+/**
+ * Who hears of a relationship's approval, end or coming end (SPEC §9): the partner's AdminAgents
+ * and, once it took part, the customer's Global Administrators.
+ */
+function recipientsOf(relationship: Relationship): Notification['recipients'][] {
+  const recipients: Notification['recipients'][] = [{ tenantId: relationship.partnerTenantId, role: 'AdminAgent' }];
+  if (relationship.customer) recipients.push({ tenantId: relationship.customer.tenantId, role: 'GlobalAdministrator' });
+  return recipients;
+}
+
+/** The notice a transition sends, if any: approval, termination, expiry of an active relationship. */
+function noticeOf(
+  previous: Relationship,
+  next: Relationship,
+  initiatedBy: Initiator,
+): { kind: NotificationKind; subject: string } | undefined {
+  const name = `The delegated admin relationship '${next.displayName}'`;
+  if (previous.status === 'approvalPending' && next.status === 'active') {
+    return { kind: 'relationshipApproved', subject: `${name} was approved by the customer and is active.` };
+  }
+  if (previous.status === 'active' && next.status === 'terminated' && next.customer) {
+    const who = initiatedBy.tenantId === next.customer.tenantId ? 'the customer' : 'the partner';
+    return { kind: 'relationshipTerminated', subject: `${name} was terminated by ${who}.` };
+  }
+  if (previous.status === 'active' && next.status === 'expired') {
+    return { kind: 'relationshipExpired', subject: `${name} reached its end date and has expired.` };
+  }
+  return undefined;
+}
+
+/**
+ * The warnings that a relationship ends in `days` days without auto-extension, one per recipient
+ * (SPEC §9), each sent once per end date.
+ */
+export function expiryWarnings(relationship: Relationship, days: number, at: string): Notification[] {
+  return recipientsOf(relationship).map((recipient) => ({
+    id: eventId('expiryWarning', recipient.tenantId, relationship.id, relationship.endDateTime ?? '', String(days)),
+    tenantId: recipient.tenantId,
     createdDateTime: at,
     kind: 'relationshipExpiryWarning',
-    recipients: { tenantId: relationship.partnerTenantId, role: 'AdminAgent' },
+    recipients: recipient,
     relationshipId: relationship.id,
     subject: `The delegated admin relationship '${relationship.displayName}' ends in ${days} day${days === 1 ? '' : 's'} and will not be extended automatically.`,
-  };
+  }));
 }
 
 /** Audit entries of an access assignment change, in the partner's log only (assignments are the partner's own). */

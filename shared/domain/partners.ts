@@ -3,7 +3,7 @@ import { z } from 'zod';
 import defaultRolesData from './defaultGdapRoles.json';
 import { forbidden, invalid } from './errors';
 import { isBuiltInRole } from './roles';
-import { parseBody } from './schema';
+import { parsePartnerCenterBody } from './schema';
 import { toGraphDateTime } from './time';
 
 /**
@@ -63,7 +63,7 @@ const profileSchema = z.strictObject({
  * a state for a program the partner is not in is refused, as is an empty or repeated type list.
  */
 export function parsePartnerProfile(body: unknown, tenantId: string, now: DateTime): PartnerProfile {
-  const input = parseBody(profileSchema, body, ['tenantId', 'lastModifiedDateTime', 'gdapPermissions']);
+  const input = parsePartnerCenterBody(profileSchema, body, ['tenantId', 'lastModifiedDateTime', 'gdapPermissions']);
   if (input.partnerTypes.length === 0) throw invalid(`'partnerTypes' must contain at least one partner type.`);
   if (new Set(input.partnerTypes).size !== input.partnerTypes.length) {
     throw invalid(`'partnerTypes' contains the same partner type twice.`);

@@ -57,3 +57,39 @@ export function parseBody<Schema extends z.ZodType>(
   }
   return result.data;
 }
+
+/**
+ * Partner Center binds property names case-insensitively (`ApplicationId` is `applicationId`,
+ * SPEC §14): renames each property of `value` to the schema's spelling, through nested objects
+ * and arrays. Unknown names are left alone for the strict schema to refuse, and two spellings of
+ * one property are refused here.
+ */
+function bindPropertyNames(schema: z.ZodType, value: unknown, readOnlyNames: readonly string[] = []): unknown {
+  if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodDefault) {
+    return bindPropertyNames(schema.unwrap() as z.ZodType, value);
+  }
+  if (schema instanceof z.ZodArray) {
+    return Array.isArray(value) ? value.map((item) => bindPropertyNames(schema.element as z.ZodType, item)) : value;
+  }
+  if (!(schema instanceof z.ZodObject) || value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return value;
+  }
+  const shape = schema.shape as Record<string, z.ZodType>;
+  const byLowerName = new Map([...readOnlyNames, ...Object.keys(shape)].map((name) => [name.toLowerCase(), name]));
+  const bound: Record<string, unknown> = {};
+  for (const [name, inner] of Object.entries(value)) {
+    const canonical = name.startsWith('@') ? name : (byLowerName.get(name.toLowerCase()) ?? name);
+    if (canonical in bound) throw invalid(`Invalid request body: property '${canonical}' is given more than once.`);
+    bound[canonical] = canonical in shape ? bindPropertyNames(shape[canonical], inner) : inner;
+  }
+  return bound;
+}
+
+/** `parseBody` for Partner Center (`/v1`) bodies, whose property names bind in any case. */
+export function parsePartnerCenterBody<Schema extends z.ZodType>(
+  schema: Schema,
+  body: unknown,
+  readOnlyProperties: readonly string[] = [],
+): z.infer<Schema> {
+  return parseBody(schema, bindPropertyNames(schema, body, readOnlyProperties), readOnlyProperties);
+}

@@ -8,9 +8,8 @@ function isJsonMediaType(contentType: string | null): boolean {
   return mediaType === 'application/json';
 }
 
-/** Reads a JSON request body: JSON only (415), at most 64 KiB (413), well-formed (400). */
-export async function readJsonBody(request: HttpRequest): Promise<unknown> {
-  const limit = config().maxBodyBytes;
+/** Reads a JSON request body: JSON only (415), at most 64 KiB unless a route allows more (413), well-formed (400). */
+export async function readJsonBody(request: HttpRequest, limit = config().maxBodyBytes): Promise<unknown> {
   const tooLarge = (): HttpError =>
     new HttpError(413, `The request body is larger than the ${limit / 1024} KiB this service accepts.`);
   const declaredLength = Number(request.headers.get('content-length') ?? '0');

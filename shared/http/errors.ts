@@ -12,6 +12,7 @@ export const graphErrorCodes = {
   412: 'preconditionFailed',
   413: 'payloadTooLarge',
   415: 'unsupportedMediaType',
+  424: 'failedDependency',
   429: 'tooManyRequests',
   500: 'internalServerError',
 } as const;

@@ -24,13 +24,21 @@ export function fromApiEtag(apiEtag: string): string | undefined {
  * `*` matches any version. An ETag we never issued can only be stale: 412.
  */
 export function requireIfMatch(request: HttpRequest): string {
+  const etag = optionalIfMatch(request);
+  if (etag === undefined) throw badRequest("The 'If-Match' header is required: send the entity's @odata.etag value.");
+  if (etag === null) throw preconditionFailed('The If-Match ETag does not match the current version of the entity.');
+  return etag;
+}
+
+/**
+ * An optional If-Match (SPEC §14: POST …/requests): undefined when absent, `*`, the storage ETag
+ * it names, or null for one we never issued, which can only be stale (the caller answers 412 once
+ * it knows the entity is visible, so a made-up ETag tells nothing about what exists).
+ */
+export function optionalIfMatch(request: HttpRequest): string | null | undefined {
   const header = request.headers.get('if-match');
-  if (header === null || header.trim() === '') {
-    throw badRequest("The 'If-Match' header is required: send the entity's @odata.etag value.");
-  }
+  if (header === null || header.trim() === '') return undefined;
   if (header.trim() === '*') return '*';
   const storageEtag = fromApiEtag(header);
-  if (!storageEtag || !storageEtagPattern.test(storageEtag))
-    throw preconditionFailed('The If-Match ETag does not match the current version of the entity.');
-  return storageEtag;
+  return storageEtag && storageEtagPattern.test(storageEtag) ? storageEtag : null;
 }

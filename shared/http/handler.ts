@@ -1,7 +1,7 @@
 import { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { serviceNow } from '../clock';
+import { refreshServiceClock, serviceNow } from '../clock';
 import { config } from '../config';
 import { DomainError } from '../domain/errors';
 import { ChangeCause } from '../domain/events';
@@ -10,11 +10,11 @@ import { authenticate } from './auth';
 import { ErrorStatus, HttpError } from './errors';
 import { json } from './responses';
 import { Principal } from './principal';
+import { apiVersionOf, UrlScope } from './urls';
 
 /** What every handler gets besides the request: one `now` per request, and where it is served. */
-export interface RequestScope {
+export interface RequestScope extends UrlScope {
   now: DateTime;
-  baseUrl: string;
   log: InvocationContext;
 }
 
@@ -44,6 +44,17 @@ function errorResponse(
   return json(error.status, { error: { code: error.code, message: error.message, innerError } }, error.headers);
 }
 
+/** A Graph error answer made outside a handler (a `$batch` item refused before it runs), with its own request-id. */
+export function graphErrorResponse(
+  error: HttpError,
+  now: DateTime,
+  clientRequestId: string | null = null,
+): HttpResponseInit {
+  const requestId = randomUUID();
+  const response = errorResponse(error, requestId, clientRequestId, now);
+  return { ...response, headers: { ...(response.headers as Record<string, string>), 'request-id': requestId } };
+}
+
 function asHttpError(error: unknown, log: InvocationContext): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof DomainError) return new HttpError(domainStatus[error.kind], error.message);
@@ -58,10 +69,18 @@ function withCorrelation(
   return async (request, context) => {
     const requestId = randomUUID();
     const clientRequestId = request.headers.get('client-request-id');
-    const now = serviceNow();
-    const scope: RequestScope = { now, baseUrl: config().publicBaseUrl ?? new URL(request.url).origin, log: context };
+    let now: DateTime = DateTime.utc();
     let response: HttpResponseInit;
     try {
+      await refreshServiceClock();
+      now = serviceNow();
+      const url = new URL(request.url);
+      const scope: RequestScope = {
+        now,
+        baseUrl: config().publicBaseUrl ?? url.origin,
+        apiVersion: apiVersionOf(url.pathname),
+        log: context,
+      };
       response = await handle(request, scope);
     } catch (error) {
       response = errorResponse(asHttpError(error, context), requestId, clientRequestId, now);
@@ -86,7 +105,7 @@ export function graphRoute(
   handle: (request: HttpRequest, scope: AuthenticatedScope) => Promise<HttpResponseInit>,
 ): HttpHandler {
   return withCorrelation(async (request, scope) => {
-    const principal = await authenticate(request, scope.now);
+    const principal = await authenticate(request);
     return handle(request, { ...scope, principal });
   });
 }

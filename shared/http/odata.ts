@@ -158,7 +158,9 @@ function parseOrderBy<T>(value: string, spec: CollectionSpec<T>): OrderBy[] {
   const result: OrderBy[] = [];
   for (const item of items) {
     if (item === '') throw badRequest('Invalid $orderby: empty sort key.');
-    const [path, direction, ...rest] = item.split(/\s+/);
+    const [path, written, ...rest] = item.split(/\s+/);
+    // Keywords are case-insensitive, as Graph accepts them (SPEC §14); property names are not.
+    const direction = written?.toLowerCase();
     if (rest.length > 0 || (direction !== undefined && direction !== 'asc' && direction !== 'desc')) {
       throw badRequest(`Invalid $orderby: '${clip(item)}'. Expected 'property', 'property asc' or 'property desc'.`);
     }
@@ -241,7 +243,7 @@ function tokenize(text: string): Token[] {
         matchSticky(GUID_TOKEN_RE, text, pos, (match) => literalToken('guid', match, pos)) ??
         matchSticky(BARE_LITERAL_RE, text, pos, (match) => bareLiteralToken(match, pos)) ??
         matchSticky(PATH_RE, text, pos, (match) =>
-          match === 'null' ? literalToken('null', match, pos) : { kind: 'word', text: match, pos },
+          match.toLowerCase() === 'null' ? literalToken('null', match, pos) : { kind: 'word', text: match, pos },
         );
       if (!token) throw filterError(`unexpected character '${ch}' at position ${pos + 1}.`);
       tokens.push(token);
@@ -352,7 +354,9 @@ class FilterParser<T> {
     if (left.kind === 'literal') {
       throw filterError(`the property must be on the left side of a comparison, e.g. status eq 'active'.`);
     }
-    if (left.kind !== 'word' || KEYWORDS.includes(left.text)) throw this.unexpected(left, 'expected a property name');
+    if (left.kind !== 'word' || KEYWORDS.includes(left.text.toLowerCase())) {
+      throw this.unexpected(left, 'expected a property name');
+    }
     this.next();
     if (this.peek()?.kind === 'open') throw filterError(`functions such as '${clip(left.text)}' are not supported.`);
     const field = this.field(left.text);
@@ -410,20 +414,13 @@ class FilterParser<T> {
   }
 
   private unexpected(token: Token, expectation: string) {
-    // OData keywords are lowercase; point that out instead of a bare syntax error.
-    const keyword =
-      token.kind === 'word' ? KEYWORDS.find((candidate) => candidate === token.text.toLowerCase()) : undefined;
-    if (keyword) {
-      return filterError(
-        `'${token.text}' at position ${token.pos + 1} is not valid; operators are lowercase ('${keyword}').`,
-      );
-    }
     return filterError(`unexpected '${clip(token.text)}' at position ${token.pos + 1}; ${expectation}.`);
   }
 }
 
+/** Keywords (`and`, `Or`, `EQ`, ...) match in any case, as Graph accepts them (SPEC §14). */
 function isWord(token: Token, word: string): boolean {
-  return token.kind === 'word' && token.text === word;
+  return token.kind === 'word' && token.text.toLowerCase() === word;
 }
 
 const LITERAL_DESCRIPTIONS: Record<LiteralType, string> = {

@@ -1,5 +1,5 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { nextLink, odataContext } from './urls';
+import { nextLink, odataContext, UrlScope } from './urls';
 import { toApiEtag } from './etag';
 
 /** Graph's own JSON media type, parameters included, so Graph clients parse our bodies unchanged. */
@@ -51,13 +51,13 @@ export function collection(
 /** One page of a Graph collection: the rendered items with @odata.context, @odata.count and @odata.nextLink. */
 export function collectionPage<T>(
   request: HttpRequest,
-  baseUrl: string,
+  scope: UrlScope,
   entitySetPath: string,
   page: { items: readonly { value: T; etag: string }[]; skipToken?: string; count?: number },
   render: (item: { value: T; etag: string }) => object,
 ): HttpResponseInit {
-  return collection(odataContext(baseUrl, entitySetPath), page.items.map(render), {
-    nextLink: nextLink(request.url, baseUrl, page.skipToken),
+  return collection(odataContext(scope, entitySetPath), page.items.map(render), {
+    nextLink: nextLink(request.url, scope, page.skipToken),
     count: page.count,
   });
 }

@@ -34,7 +34,7 @@ export function sandboxSigningAvailable(): boolean {
 
 export const sandboxTokenLifetimeSeconds = 3600;
 
-/** Signs a token for the given claims, valid for an hour from the service clock's `now`. */
+/** Signs a token for the given claims, valid for an hour from `now` (real time: token lifetimes never follow the sandbox clock). */
 export async function mintSandboxToken(claims: Record<string, unknown>, now: DateTime): Promise<string> {
   const { privateKey } = await loadDevKey();
   const issuedAt = Math.floor(now.toSeconds());

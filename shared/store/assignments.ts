@@ -20,11 +20,7 @@ export async function insertAssignment(
   cause: ChangeCause,
 ): Promise<Stored<AccessAssignment>> {
   const partitionKey = relationshipPartition(relationship);
-  const events = await prepareEvents(
-    partitionKey,
-    assignmentEventsOf(relationship, undefined, assignment, cause),
-    cause.at,
-  );
+  const events = await prepareEvents(partitionKey, assignmentEventsOf(relationship, undefined, assignment, cause));
   let etag: string | undefined;
   try {
     const response = await submitChildren([
@@ -56,7 +52,7 @@ export async function replaceAssignment(
   operation?: Operation,
 ): Promise<Stored<AccessAssignment>> {
   const partitionKey = relationshipPartition(relationship);
-  const events = await prepareEvents(partitionKey, assignmentEventsOf(relationship, previous, next, cause), cause.at);
+  const events = await prepareEvents(partitionKey, assignmentEventsOf(relationship, previous, next, cause));
   const actions: TransactionAction[] = [
     ['update', assignmentToRow(partitionKey, next), 'Replace', { etag }],
     ...events.actions,

@@ -34,7 +34,7 @@ export async function insertConsentGrant(grant: ConsentGrant): Promise<void> {
   } catch (error) {
     if (isStatus(error, 409)) {
       throw conflict(
-        `The application '${grant.applicationId}' already has a consent for resource '${grant.enterpriseApplicationId}' in this customer. To add scopes, DELETE the application's consent, then POST it again with all the scopes.`,
+        `Permission entry already exists: the application '${grant.applicationId}' already has a consent for resource '${grant.enterpriseApplicationId}' in this customer. To add scopes, DELETE the application's consent, then POST it again with all the scopes.`,
       );
     }
     throw error;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
 import { TransactionAction } from '@azure/data-tables';
 import { AuditEntry, DomainEvents, Notification } from '../domain/events';
 import { fromGraphDateTime, toGraphDateTime } from '../domain/time';
@@ -111,7 +112,11 @@ async function deliver(event: PendingEvent): Promise<void> {
  */
 export const eventRecoveryJob = 'publishEvents';
 const recoveryTable = () => tableClient(tableNames.eventRecovery);
-/** A change publishes its own events at once; only events still pending after this were stranded. */
+/**
+ * A change publishes its own events at once; only events still pending after this were stranded.
+ * Measured on real time, never the sandbox clock: a clock standing still (or moved back) would
+ * otherwise keep a stranded entry from ever coming due.
+ */
 const recoveryDelayMinutes = 2;
 
 interface RecoveryKey {
@@ -119,8 +124,8 @@ interface RecoveryKey {
   rowKey: string;
 }
 
-function recoveryKey(partitionKey: string, outbox: readonly PendingEvent[], at: string): RecoveryKey {
-  const dueAt = toGraphDateTime(fromGraphDateTime(at).plus({ minutes: recoveryDelayMinutes }));
+function recoveryKey(partitionKey: string, outbox: readonly PendingEvent[], realNow: DateTime): RecoveryKey {
+  const dueAt = toGraphDateTime(realNow.plus({ minutes: recoveryDelayMinutes }));
   return {
     partitionKey: duePartition(eventRecoveryJob, dueAt, outbox[0].value.id),
     rowKey: `${dueAt}|${partitionKey}|${outbox[0].value.id}`,
@@ -160,7 +165,11 @@ export interface PreparedEvents {
  * if the change was stored. The change then publishes them itself and removes the entry; after a
  * crash in between, the publishEvents job does, with one point read and never a scan.
  */
-export async function prepareEvents(partitionKey: string, events: DomainEvents, at: string): Promise<PreparedEvents> {
+export async function prepareEvents(
+  partitionKey: string,
+  events: DomainEvents,
+  realNow: DateTime = DateTime.utc(),
+): Promise<PreparedEvents> {
   const all = pending(events).map(withFreshId);
   const tenantId = tenantOfPartition(partitionKey);
   const own = all.filter((event) => event.value.tenantId === tenantId);
@@ -171,7 +180,7 @@ export async function prepareEvents(partitionKey: string, events: DomainEvents, 
   if (own.length === 0) throw new Error(`A change in ${partitionKey} has events for other tenants but none of its own`);
 
   await ensureTables();
-  const recovery = recoveryKey(partitionKey, outbox, at);
+  const recovery = recoveryKey(partitionKey, outbox, realNow);
   await recoveryTable().createEntity({
     ...recovery,
     witnessPartition: partitionKey,
@@ -189,11 +198,11 @@ export interface RecoveryEntry extends RecoveryKey {
   events: string;
 }
 
-/** Recovery entries due by `now`, oldest day first: the same ranges as every due-date query. */
-export async function dueRecoveryEntries(now: string, limit: number): Promise<RecoveryEntry[]> {
+/** Recovery entries due by `realNow`, oldest day first: the same ranges as every due-date query. */
+export async function dueRecoveryEntries(realNow: string, limit: number): Promise<RecoveryEntry[]> {
   await ensureTables();
   const pages = recoveryTable()
-    .listEntities<RecoveryEntry>({ queryOptions: { filter: dueFilter(eventRecoveryJob, now) } })
+    .listEntities<RecoveryEntry>({ queryOptions: { filter: dueFilter(eventRecoveryJob, realNow) } })
     .byPage({ maxPageSize: Math.min(limit, 1000) });
   const entries: RecoveryEntry[] = [];
   for await (const page of pages) {

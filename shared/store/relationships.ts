@@ -253,11 +253,7 @@ export async function insertRelationship(
   if (visibleToCustomer(undefined, relationship)) await addCustomerPointer(relationship);
   // A relationship may be born active (default GDAP of a new customer): its end date is due too.
   await addDueEntries(dueEntriesFor(undefined, relationship));
-  const events = await prepareEvents(
-    relationshipPartition(relationship),
-    eventsFor(undefined, relationship, cause),
-    cause.at,
-  );
+  const events = await prepareEvents(relationshipPartition(relationship), eventsFor(undefined, relationship, cause));
   const { response, first } = await submitWithName(relationship, [
     ['create', relationshipToRow(relationship)],
     ...events.actions,
@@ -310,7 +306,7 @@ export async function replaceRelationship(
   if (visibleToCustomer(previous, next)) await addCustomerPointer(next);
   await addDueEntries(dueEntriesFor(previous, next));
   const assignments = await assignmentConsequences(previous, next, cause.at);
-  const events = await prepareEvents(partitionKey, eventsFor(previous, next, cause), cause.at);
+  const events = await prepareEvents(partitionKey, eventsFor(previous, next, cause));
   // A merge keeps the request properties already on the row; a new request joins them.
   const row = { ...relationshipToRow(next), ...(extras.request ? requestProperty(extras.request) : {}) };
   const actions: TransactionAction[] = [
@@ -346,7 +342,7 @@ export async function replaceRelationship(
 export async function deleteRelationship(relationship: Relationship, etag: string, cause: ChangeCause): Promise<void> {
   await ensureTables();
   const partitionKey = relationshipPartition(relationship);
-  const events = await prepareEvents(partitionKey, eventsFor(relationship, undefined, cause), cause.at);
+  const events = await prepareEvents(partitionKey, eventsFor(relationship, undefined, cause));
   const release = nameRelease(relationship);
   await conditionalWrite(
     relationships().submitTransaction([

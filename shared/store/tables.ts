@@ -18,6 +18,8 @@ export const tableNames = {
   supportRequests: 'SupportRequests',
   supportIndex: 'SupportIndex',
   supportEngineers: 'SupportEngineers',
+  /** Service-wide settings: the stored sandbox clock (sandboxClock.ts). */
+  settings: 'Settings',
 } as const;
 export type TableName = (typeof tableNames)[keyof typeof tableNames];
 

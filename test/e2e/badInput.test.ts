@@ -708,7 +708,7 @@ describe('bad input is refused with a Graph error and changes nothing', () => {
       ['$filter', "startswith(displayName,'a')", []],
       ['$filter', "status eq 'active'; DROP TABLE Relationships", []],
       ['$filter', "status eq 'active' or", []],
-      ['$filter', "status EQ 'active'", []],
+      ['$filter', "STATUS eq 'active'", ['STATUS']],
       ['$filter', '', []],
       ['$filter', `${'('.repeat(40)}status eq 'active'${')'.repeat(40)}`, ['nested']],
       ['$filter', `displayName eq '${'a'.repeat(2001)}'`, ['2000']],

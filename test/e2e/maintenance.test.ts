@@ -190,7 +190,7 @@ describe('scheduled maintenance', () => {
     });
   });
 
-  it('warns the partner 30, 7 and 1 days before a non-extending end, once each', async () => {
+  it('warns both sides 30, 7 and 1 days before a non-extending end, once each, and tells both when it expired', async () => {
     const tenants = newTenants();
     let tokens = await at(t0, tenants);
     const active = await client.activeRelationship(tokens.partner, tokens.customer, tenants.customerTenantId, {
@@ -204,20 +204,31 @@ describe('scheduled maintenance', () => {
       const warned = [first, second].flatMap((report) => (report[`warned${days}Days`] as string[] | undefined) ?? []);
       expect(warned).toEqual([id]);
     }
-    const notifications = await client.call<{
-      value: { relationshipId: string; kind: string; recipients: unknown; subject: string }[];
-    }>('GET', '/v1.0/notifications', { token: tokens.partner });
-    const warnings = notifications.body.value.filter((n) => n.relationshipId === id);
-    expect(warnings).toHaveLength(3);
-    expect(warnings.map((n) => n.subject)).toEqual([
-      expect.stringContaining('1 day'),
-      expect.stringContaining('7 days'),
-      expect.stringContaining('30 days'),
-    ]);
-    expect(warnings[0]).toMatchObject({
-      kind: 'relationshipExpiryWarning',
-      recipients: { tenantId: tenants.partnerTenantId, role: 'AdminAgent' },
-    });
+    tokens = await at(end, tenants);
+    expect((await runJob('processEndDates')).expired).toContain(id);
+    const sides = [
+      { token: tokens.partner, recipients: { tenantId: tenants.partnerTenantId, role: 'AdminAgent' } },
+      { token: tokens.customer, recipients: { tenantId: tenants.customerTenantId, role: 'GlobalAdministrator' } },
+    ];
+    for (const side of sides) {
+      const notifications = await client.call<{
+        value: { relationshipId: string; kind: string; recipients: unknown; subject: string }[];
+      }>('GET', '/v1.0/notifications', { token: side.token });
+      const mine = notifications.body.value.filter((n) => n.relationshipId === id);
+      expect(mine.map((n) => n.kind)).toEqual([
+        'relationshipExpired',
+        'relationshipExpiryWarning',
+        'relationshipExpiryWarning',
+        'relationshipExpiryWarning',
+        'relationshipApproved',
+      ]);
+      expect(mine.slice(1, 4).map((n) => n.subject)).toEqual([
+        expect.stringContaining('1 day'),
+        expect.stringContaining('7 days'),
+        expect.stringContaining('30 days'),
+      ]);
+      for (const notification of mine) expect(notification.recipients).toEqual(side.recipients);
+    }
   });
 
   it('sends every warning already due when the clock jumps past several, once each', async () => {
@@ -347,12 +358,18 @@ describe('notifications and audit log', () => {
     const partnerNotes = await client.call<{ value: Record<string, unknown>[] }>('GET', '/v1.0/notifications', {
       token: partner,
     });
+    // Newest first: the termination, then the approval confirmation (SPEC §9: both go to both sides).
     expect(partnerNotes.body.value).toEqual([
       expect.objectContaining({
         kind: 'relationshipTerminated',
         relationshipId: active.id,
         recipients: { tenantId: partnerTenantId, role: 'AdminAgent' },
         subject: expect.stringContaining('by the customer'),
+      }),
+      expect.objectContaining({
+        kind: 'relationshipApproved',
+        relationshipId: active.id,
+        recipients: { tenantId: partnerTenantId, role: 'AdminAgent' },
       }),
     ]);
     const customerNotes = await client.call<{ value: Record<string, unknown>[] }>('GET', '/v1.0/notifications', {
@@ -361,6 +378,10 @@ describe('notifications and audit log', () => {
     expect(customerNotes.body.value).toEqual([
       expect.objectContaining({
         kind: 'relationshipTerminated',
+        recipients: { tenantId: customerTenantId, role: 'GlobalAdministrator' },
+      }),
+      expect.objectContaining({
+        kind: 'relationshipApproved',
         recipients: { tenantId: customerTenantId, role: 'GlobalAdministrator' },
       }),
     ]);

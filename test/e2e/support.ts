@@ -25,6 +25,25 @@ export async function startTestHost(): Promise<TestHost> {
   return { url: host.url, close: () => host.close() };
 }
 
+/**
+ * A second instance of the service in this process: the local host and every function file are
+ * loaded afresh into a module registry of their own (no shared caches, clock or configuration
+ * objects), on the same storage account, as a second host process would be.
+ */
+export async function startIsolatedTestHost(): Promise<TestHost> {
+  let isolated: typeof import('../../scripts/localHost') | undefined;
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    isolated = require('../../scripts/localHost') as typeof import('../../scripts/localHost');
+    isolated.loadFunctions(path.join(__dirname, '..', '..', 'functions'));
+  });
+  const host = await (isolated as typeof import('../../scripts/localHost')).startLocalHost({
+    port: 0,
+    runTimers: false,
+  });
+  return { url: host.url, close: () => host.close() };
+}
+
 export interface CallOptions {
   token?: string;
   body?: unknown;

@@ -57,13 +57,25 @@ describe('application consents (SPEC §7)', () => {
   it.each<[string, Record<string, unknown>, string | undefined]>([
     ['another application than the token', { applicationId: 'bbbbbbbb-1111-4111-8111-111111111111' }, appId],
     ['no applicationId', { applicationId: undefined }, appId],
-    ['no displayName', { displayName: undefined }, appId],
-    ['a blank displayName', { displayName: '  ' }, appId],
     ['a token without appid', {}, undefined],
   ])('answers "Unsupported token" for %s', (_label, overrides, tokenAppId) => {
     expect(() => parseConsent(body(overrides), { ...context, tokenAppId }, now)).toThrow(
       /^Unsupported token\. Unable to initialize the authorization context/,
     );
+  });
+
+  it('takes a consent without displayName, as Partner Center does (SPEC §14)', () => {
+    expect(parseConsent(body({ displayName: undefined }), context, now).displayName).toBe('');
+  });
+
+  it('binds property names in any case, as Partner Center does, and refuses one given twice', () => {
+    const pascal = {
+      ApplicationId: appId,
+      ApplicationGrants: [{ EnterpriseApplicationId: '00000003-0000-0000-c000-000000000000', Scope: 'profile' }],
+    };
+    expect(parseConsent(pascal, context, now)).toMatchObject({ applicationId: appId, scope: 'profile' });
+    expect(() => parseConsent({ ...pascal, applicationId: appId }, context, now)).toThrow(/given more than once/);
+    expect(() => parseConsent({ ...pascal, Unknown: 1 }, context, now)).toThrow(/'Unknown' is not supported/);
   });
 
   it('lets DAP and GDAP with Global, Application or Cloud Application Administrator consent', () => {

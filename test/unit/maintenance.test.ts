@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { eventsOf, expiryWarning } from '../../shared/domain/events';
+import { eventsOf, expiryWarnings } from '../../shared/domain/events';
 import {
   DueEntry,
   dueEntriesFor,
@@ -101,9 +101,18 @@ describe('expiry warnings', () => {
     expect(expiryWarningDue({ ...active, endDateTime: iso(end.plus({ days: 180 })) }, entry(1), end)).toBe(false);
   });
 
-  it('has one id per relationship, end date and lead time, so it is delivered once', () => {
-    expect(expiryWarning(active, 7, iso(t0)).id).toBe(expiryWarning(active, 7, iso(t0.plus({ hours: 1 }))).id);
-    expect(expiryWarning(active, 7, iso(t0)).id).not.toBe(expiryWarning(active, 1, iso(t0)).id);
+  it('has one id per recipient, relationship, end date and lead time, so each is delivered once', () => {
+    const ids = (days: number, at: DateTime) => expiryWarnings(active, days, iso(at)).map((warning) => warning.id);
+    expect(ids(7, t0)).toEqual(ids(7, t0.plus({ hours: 1 })));
+    expect(ids(7, t0)).not.toEqual(ids(1, t0));
+    expect(new Set(ids(7, t0)).size).toBe(2);
+  });
+
+  it("goes to the partner's AdminAgents and the customer's Global Administrators (SPEC §9)", () => {
+    expect(expiryWarnings(active, 30, iso(t0)).map((warning) => [warning.tenantId, warning.recipients])).toEqual([
+      [active.partnerTenantId, { tenantId: active.partnerTenantId, role: 'AdminAgent' }],
+      [active.customer?.tenantId, { tenantId: active.customer?.tenantId, role: 'GlobalAdministrator' }],
+    ]);
   });
 });
 
@@ -197,6 +206,30 @@ describe('events of a transition', () => {
       { tenantId: customerTenantId, role: 'GlobalAdministrator' },
     ]);
     expect(events.notifications[0].subject).toContain('by the customer');
+  });
+
+  it.each([
+    ['an approval', 'approvalPending', 'active', 'relationshipApproved'],
+    ['an expiry at the end date', 'active', 'expired', 'relationshipExpired'],
+  ] as const)('notifies both sides of %s (SPEC §9)', (_name, from, to, kind) => {
+    const before = relationship({ status: from });
+    const events = eventsOf(before, { ...before, status: to }, { kind: 'system' }, iso(t0));
+    expect(events.notifications.map((n) => [n.kind, n.tenantId, n.recipients.role])).toEqual([
+      [kind, before.partnerTenantId, 'AdminAgent'],
+      [kind, before.customer?.tenantId, 'GlobalAdministrator'],
+    ]);
+  });
+
+  it('sends no notification for a lock, a pending request that lapsed, or an auto-extension', () => {
+    const created = relationship({ status: 'created' });
+    expect(
+      eventsOf(created, { ...created, status: 'approvalPending' }, { kind: 'user' }, iso(t0)).notifications,
+    ).toEqual([]);
+    const pending = relationship({ status: 'approvalPending' });
+    expect(eventsOf(pending, { ...pending, status: 'expired' }, { kind: 'system' }, iso(t0)).notifications).toEqual([]);
+    const active = relationship();
+    const extended = { ...active, endDateTime: iso(t0.plus({ days: 400 })) };
+    expect(eventsOf(active, extended, { kind: 'system' }, iso(t0)).notifications).toEqual([]);
   });
 
   it('sends no notification when auto-extension is switched on or off', () => {
