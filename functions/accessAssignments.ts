@@ -1,29 +1,21 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
 import {
-  AccessAssignment,
-  assignmentStatuses,
   createAssignment,
   deleteAssignment,
-  updateAssignmentRoles,
-} from '../shared/domain/assignments';
-import { forbidden, invalid, notFound, stale } from '../shared/domain/errors';
-import { newGuid } from '../shared/domain/ids';
-import { succeededOperation } from '../shared/domain/operations';
-import { assertVisible, perspectiveOf, Relationship } from '../shared/domain/relationships';
+  listAssignments,
+  readAssignment,
+  updateAssignment,
+} from '../shared/app/assignments';
+import { AccessAssignment, assignmentStatuses } from '../shared/domain/assignments';
 import { readJsonBody } from '../shared/http/body';
 import { requireIfMatch, toApiEtag } from '../shared/http/etag';
 import { assignmentsPath, assignmentView, graphTypes, operationsPath } from '../shared/http/graphViews';
-import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
-import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
-import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../shared/http/principal';
+import { AuthenticatedScope, callerOf, graphRoute } from '../shared/http/handler';
 import { accepted, collectionPage, entityBody, json, noContent } from '../shared/http/responses';
 import { absoluteUrl, odataContext } from '../shared/http/urls';
+import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/query/odata';
+import { pageInMemory } from '../shared/query/paging';
 import { registerHttp } from '../shared/registrations';
-import { insertAssignment, replaceAssignment } from '../shared/store/assignments';
-import { pageInMemory, Stored } from '../shared/store/paging';
-import { assertPartnerMay } from '../shared/store/partners';
-import { findChild, findRelationship, listChildren } from '../shared/store/relationships';
-import { assignmentFromRow, childKinds } from '../shared/store/rows';
 
 /** Access assignments of a relationship (SPEC §3.2): the partner's own business, so customers get 404. */
 export const assignmentCollection: CollectionSpec<AccessAssignment> = {
@@ -35,30 +27,6 @@ export const assignmentCollection: CollectionSpec<AccessAssignment> = {
   ],
   selectable: ['id', 'accessContainer', 'accessDetails', 'status', 'createdDateTime', 'lastModifiedDateTime'],
 };
-
-async function partnerRelationship(id: string, principal: Principal, write: boolean): Promise<Stored<Relationship>> {
-  const stored = await findRelationship(id);
-  const relationship = assertVisible(stored?.value, principal.tenantId, id);
-  if (perspectiveOf(relationship, principal.tenantId) !== 'partner') {
-    throw notFound(`The delegated admin relationship '${id}' was not found.`);
-  }
-  if (write && !hasAppRole(principal, appRoles.adminAgent)) {
-    throw forbidden('Managing access assignments requires the AdminAgent role in the partner tenant.');
-  }
-  if (!write && !canReadPartnerResources(principal)) {
-    throw forbidden(
-      'Reading access assignments requires the AdminAgent or HelpdeskAgent role, or Global Administrator.',
-    );
-  }
-  if (write) await assertPartnerMay(principal.tenantId, 'updateGdap');
-  return stored as Stored<Relationship>;
-}
-
-async function findAssignment(relationship: Relationship, id: string): Promise<Stored<AccessAssignment>> {
-  const stored = await findChild(childKinds.assignment, relationship, id, assignmentFromRow);
-  if (!stored) throw notFound(`The access assignment '${id}' was not found.`);
-  return stored;
-}
 
 function assignmentBody(
   assignment: AccessAssignment,
@@ -83,29 +51,9 @@ export async function createAssignmentHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const body = await readJsonBody(request);
-  const relationship = await partnerRelationship(request.params.id, scope.principal, true);
-  const existing = await listChildren(childKinds.assignment, relationship.value, assignmentFromRow);
-  const assignment = createAssignment(
-    body,
-    relationship.value,
-    existing.map((item) => item.value),
-    newGuid(),
-    scope.now,
-  );
-  const stored = await insertAssignment(relationship.value, assignment, callerCause(scope));
-  // A termination that raced this insert must not leave a live assignment behind.
-  const after = await findRelationship(relationship.value.id);
-  if (!after || after.value.status !== 'active') {
-    await replaceAssignment(
-      relationship.value,
-      assignment,
-      { ...assignment, status: 'deleted' },
-      stored.etag,
-      callerCause(scope),
-    );
-    throw invalid('The relationship stopped being active while the access assignment was being created.');
-  }
-  const location = absoluteUrl(scope, `${assignmentsPath(relationship.value.id)}/${assignment.id}`);
+  const stored = await createAssignment(request.params.id, body, callerOf(scope));
+  const assignment = stored.value;
+  const location = absoluteUrl(scope, `${assignmentsPath(assignment.relationshipId)}/${assignment.id}`);
   return json(201, assignmentBody({ ...assignment, status: 'pending' }, stored.etag, scope), {
     etag: toApiEtag(stored.etag),
     location,
@@ -117,10 +65,9 @@ export async function listAssignmentsHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const query = parseCollectionQuery(new URL(request.url).searchParams, assignmentCollection);
-  const relationship = await partnerRelationship(request.params.id, scope.principal, false);
-  const all = await listChildren(childKinds.assignment, relationship.value, assignmentFromRow);
+  const all = await listAssignments(request.params.id, scope.principal);
   const page = pageInMemory(all, query, assignmentCollection);
-  return collectionPage(request, scope, assignmentsPath(relationship.value.id), page, (item) =>
+  return collectionPage(request, scope, assignmentsPath(request.params.id.toLowerCase()), page, (item) =>
     applySelect(
       entityBody(assignmentView(item.value), { etag: item.etag, odataType: graphTypes.accessAssignment }),
       query.select,
@@ -130,8 +77,7 @@ export async function listAssignmentsHandler(
 
 export async function getAssignmentHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const { select } = parseEntityQuery(new URL(request.url).searchParams, assignmentCollection);
-  const relationship = await partnerRelationship(request.params.id, scope.principal, false);
-  const stored = await findAssignment(relationship.value, request.params.assignmentId);
+  const stored = await readAssignment(request.params.id, request.params.assignmentId, scope.principal);
   return json(200, assignmentBody(stored.value, stored.etag, scope, select), { etag: toApiEtag(stored.etag) });
 }
 
@@ -142,24 +88,14 @@ export async function updateAssignmentHandler(
 ): Promise<HttpResponseInit> {
   const etag = requireIfMatch(request);
   const body = await readJsonBody(request);
-  const relationship = await partnerRelationship(request.params.id, scope.principal, true);
-  const current = await findAssignment(relationship.value, request.params.assignmentId);
-  const next = updateAssignmentRoles(current.value, body, relationship.value, scope.now);
-  const expected = etag === '*' ? current.etag : etag;
-  if (!next) {
-    // Nothing to write, but a stale If-Match is still refused as it would be on a write.
-    if (expected !== current.etag) throw stale('The If-Match ETag does not match the current version of the entity.');
-    return json(200, assignmentBody(current.value, current.etag, scope), { etag: toApiEtag(current.etag) });
+  const { id, assignmentId } = request.params;
+  const result = await updateAssignment(id, assignmentId, etag, body, callerOf(scope), assignmentView);
+  if (result.kind === 'unchanged') {
+    return json(200, assignmentBody(result.stored.value, result.stored.etag, scope), {
+      etag: toApiEtag(result.stored.etag),
+    });
   }
-  const operation = succeededOperation(
-    newGuid(),
-    relationship.value.id,
-    'delegatedAdminAccessAssignmentUpdate',
-    assignmentView(next),
-    scope.now,
-  );
-  await replaceAssignment(relationship.value, current.value, next, expected, callerCause(scope), operation);
-  return accepted(absoluteUrl(scope, `${operationsPath(relationship.value.id)}/${operation.id}`));
+  return accepted(absoluteUrl(scope, `${operationsPath(result.relationshipId)}/${result.operation.id}`));
 }
 
 /** DELETE → 204; the assignment stays listed as `deleted` history and its group is free again. */
@@ -168,16 +104,7 @@ export async function deleteAssignmentHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const etag = requireIfMatch(request);
-  const relationship = await partnerRelationship(request.params.id, scope.principal, true);
-  const current = await findAssignment(relationship.value, request.params.assignmentId);
-  const next = deleteAssignment(current.value, relationship.value, scope.now);
-  await replaceAssignment(
-    relationship.value,
-    current.value,
-    next,
-    etag === '*' ? current.etag : etag,
-    callerCause(scope),
-  );
+  await deleteAssignment(request.params.id, request.params.assignmentId, etag, callerOf(scope));
   return noContent();
 }
 

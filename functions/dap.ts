@@ -4,7 +4,7 @@ import { forbidden, invalid, notFound } from '../shared/domain/errors';
 import { isGuid } from '../shared/domain/ids';
 import { toGraphDateTime } from '../shared/domain/time';
 import { AuthenticatedScope, graphRoute, RequestScope } from '../shared/http/handler';
-import { appRoles, canReadPartnerResources, hasAppRole } from '../shared/http/principal';
+import { appRoles, canReadPartnerResources, hasAppRole } from '../shared/domain/principal';
 import { json, noContent } from '../shared/http/responses';
 import { odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';

@@ -1,44 +1,23 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { forbidden } from '../shared/domain/errors';
-import { newGuid } from '../shared/domain/ids';
-import { succeededOperation } from '../shared/domain/operations';
 import {
-  assertDeletable,
-  assertVisible,
   createRelationship,
-  perspectiveOf,
-  Relationship,
-  relationshipStatuses,
-  removesRoles,
+  deleteRelationship,
+  readRelationship,
   updateRelationship,
-} from '../shared/domain/relationships';
+} from '../shared/app/relationships';
+import { forbidden } from '../shared/domain/errors';
+import { canReadPartnerResources, isGlobalAdministrator } from '../shared/domain/principal';
+import { Relationship, relationshipStatuses } from '../shared/domain/relationships';
 import { readJsonBody } from '../shared/http/body';
 import { requireIfMatch, toApiEtag } from '../shared/http/etag';
 import { graphTypes, operationsPath, relationshipsPath, relationshipView } from '../shared/http/graphViews';
-import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
-import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
-import {
-  appRoles,
-  canReadPartnerResources,
-  hasAppRole,
-  isGlobalAdministrator,
-  Principal,
-} from '../shared/http/principal';
+import { AuthenticatedScope, callerOf, graphRoute } from '../shared/http/handler';
 import { accepted, collectionPage, entityBody, json, noContent } from '../shared/http/responses';
 import { absoluteUrl, odataContext, UrlScope } from '../shared/http/urls';
-import { displayNameOrSandboxDefault } from '../shared/store/directory';
-import { assertPartnerMay } from '../shared/store/partners';
-import { Keyed, Page, pageInMemory, Stored } from '../shared/store/paging';
-import {
-  deleteRelationship,
-  findRelationship,
-  insertRelationship,
-  listCustomerRelationships,
-  listPartnerRelationships,
-  newRelationshipIdBesideName,
-  replaceRelationship,
-} from '../shared/store/relationships';
+import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/query/odata';
+import { Keyed, Page, pageInMemory, Stored } from '../shared/query/paging';
 import { registerHttp } from '../shared/registrations';
+import { listCustomerRelationships, listPartnerRelationships } from '../shared/store/relationships';
 
 /** $filter/$orderby/$select over relationships (SPEC §10). */
 export const relationshipCollection: CollectionSpec<Relationship> = {
@@ -112,69 +91,11 @@ export function relationshipEntity(
   });
 }
 
-function requireAdminAgent(principal: Principal): void {
-  if (!hasAppRole(principal, appRoles.adminAgent)) {
-    throw forbidden('This action requires the AdminAgent role in the partner tenant.');
-  }
-}
-
-/**
- * Reads a relationship the caller may see: partner readers (AdminAgent, HelpdeskAgent, Global
- * Administrator) or the customer's Global Administrator. Anyone else's relationship is a 404.
- */
-export async function readVisibleRelationship(id: string, principal: Principal): Promise<Stored<Relationship>> {
-  return assertReadable(await findRelationship(id), id, principal);
-}
-
-/** The check of `readVisibleRelationship`, on a relationship already read (with its requests, say). */
-export function assertReadable<T extends Stored<Relationship>>(
-  stored: T | undefined,
-  id: string,
-  principal: Principal,
-): T {
-  const relationship = assertVisible(stored?.value, principal.tenantId, id);
-  const perspective = perspectiveOf(relationship, principal.tenantId);
-  const allowed = perspective === 'partner' ? canReadPartnerResources(principal) : isGlobalAdministrator(principal);
-  if (!allowed) {
-    throw forbidden(
-      perspective === 'partner'
-        ? 'Reading relationships requires the AdminAgent or HelpdeskAgent role, or Global Administrator.'
-        : "Only the customer's Global Administrator can read this relationship.",
-    );
-  }
-  return stored as T;
-}
-
-/** Reads a relationship its partner is about to change: AdminAgent of the partner tenant only. */
-async function readOwnRelationship(id: string, principal: Principal): Promise<Stored<Relationship>> {
-  const stored = await findRelationship(id);
-  const relationship = assertVisible(stored?.value, principal.tenantId, id);
-  if (perspectiveOf(relationship, principal.tenantId) !== 'partner') {
-    throw forbidden("Only the partner can change a relationship; the customer acts through 'requests'.");
-  }
-  requireAdminAgent(principal);
-  return stored as Stored<Relationship>;
-}
-
-async function withCustomerName(relationship: Relationship): Promise<Relationship> {
-  if (!relationship.customer) return relationship;
-  const known = await displayNameOrSandboxDefault(relationship.customer.tenantId);
-  return known ? { ...relationship, customer: { ...relationship.customer, displayName: known } } : relationship;
-}
-
 export async function createRelationshipHandler(
   request: HttpRequest,
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
-  requireAdminAgent(scope.principal);
-  const body = await readJsonBody(request);
-  const partnerTenantId = scope.principal.tenantId;
-  await assertPartnerMay(partnerTenantId, 'createGdap');
-  const displayName =
-    typeof body === 'object' && body !== null ? (body as { displayName?: unknown }).displayName : undefined;
-  const id = newRelationshipIdBesideName(partnerTenantId, displayName);
-  const relationship = createRelationship(body, { id, partnerTenantId }, scope.now);
-  const stored = await insertRelationship(await withCustomerName(relationship), callerCause(scope));
+  const stored = await createRelationship(await readJsonBody(request), callerOf(scope));
   return relationshipEntity(201, stored, scope, { location: true });
 }
 
@@ -230,51 +151,20 @@ export async function getRelationshipHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const { select } = parseEntityQuery(new URL(request.url).searchParams, relationshipCollection);
-  const stored = await readVisibleRelationship(request.params.id, scope.principal);
+  const stored = await readRelationship(request.params.id, scope.principal);
   return relationshipEntity(200, stored, scope, { select });
 }
 
-/**
- * PATCH (SPEC §2.2): the partner's AdminAgent edits; on an active relationship the customer's
- * Global Administrator may remove roles. Removing roles from an active relationship answers 202
- * with the operation that applied it (assignments lose those roles in the same transaction).
- */
+/** PATCH (SPEC §2.2): 200 with the whole entity, or 202 + the operation that removed roles. */
 export async function updateRelationshipHandler(
   request: HttpRequest,
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const etag = requireIfMatch(request);
   const body = await readJsonBody(request);
-  const { principal } = scope;
-  const current = await findRelationship(request.params.id);
-  const perspective = perspectiveOf(
-    assertVisible(current?.value, principal.tenantId, request.params.id),
-    principal.tenantId,
-  );
-  const { value, etag: currentEtag } = current as Stored<Relationship>;
-  if (perspective === 'partner') {
-    requireAdminAgent(principal);
-    // Account-state gate (SPEC §5.3); the customer's own edits are never gated.
-    await assertPartnerMay(principal.tenantId, 'updateGdap');
-  } else if (!isGlobalAdministrator(principal) || value.status !== 'active') {
-    throw forbidden(
-      "Only the partner can change a relationship; the customer's Global Administrator may only remove roles of an active one.",
-    );
-  }
-  const next = await withCustomerName(updateRelationship(value, body, scope.now, perspective));
-  const expected = etag === '*' ? currentEtag : etag;
-  if (!removesRoles(value, next)) {
-    return relationshipEntity(200, await replaceRelationship(value, next, expected, callerCause(scope)), scope);
-  }
-  const operation = succeededOperation(
-    newGuid(),
-    value.id,
-    'delegatedAdminRelationshipUpdate',
-    relationshipView(next),
-    scope.now,
-  );
-  await replaceRelationship(value, next, expected, callerCause(scope), { operation });
-  return accepted(absoluteUrl(scope, `${operationsPath(value.id)}/${operation.id}`));
+  const result = await updateRelationship(request.params.id, etag, body, callerOf(scope), relationshipView);
+  if (result.kind === 'updated') return relationshipEntity(200, result.stored, scope);
+  return accepted(absoluteUrl(scope, `${operationsPath(result.operation.relationshipId)}/${result.operation.id}`));
 }
 
 export async function deleteRelationshipHandler(
@@ -282,10 +172,7 @@ export async function deleteRelationshipHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const etag = requireIfMatch(request);
-  const current = await readOwnRelationship(request.params.id, scope.principal);
-  await assertPartnerMay(scope.principal.tenantId, 'updateGdap');
-  assertDeletable(current.value);
-  await deleteRelationship(current.value, etag === '*' ? current.etag : etag, callerCause(scope));
+  await deleteRelationship(request.params.id, etag, callerOf(scope));
   return noContent();
 }
 

@@ -1,31 +1,23 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { DomainError, stale } from '../shared/domain/errors';
-import { newGuid } from '../shared/domain/ids';
+import { assertReadable, requestAction } from '../shared/app/relationships';
+import { config } from '../shared/config';
+import { notFound } from '../shared/domain/errors';
 import {
-  applyRequestAction,
-  assertVisible,
-  newRequest,
   parseRequestAction,
   RelationshipRequest,
   requestActions,
   requestStatuses,
 } from '../shared/domain/relationships';
-import { config } from '../shared/config';
 import { readJsonBody } from '../shared/http/body';
 import { optionalIfMatch } from '../shared/http/etag';
-import { notFound } from '../shared/http/errors';
 import { graphTypes, relationshipsPath, requestView } from '../shared/http/graphViews';
-import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
-import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
-import { appRoles, hasAppRole, isGlobalAdministrator } from '../shared/http/principal';
+import { AuthenticatedScope, callerOf, graphRoute } from '../shared/http/handler';
 import { collectionPage, entity, entityBody } from '../shared/http/responses';
 import { absoluteUrl, odataContext } from '../shared/http/urls';
+import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/query/odata';
+import { pageInMemory } from '../shared/query/paging';
 import { registerHttp } from '../shared/registrations';
-import { displayNameOrSandboxDefault } from '../shared/store/directory';
-import { pageInMemory } from '../shared/store/paging';
-import { assertPartnerMay } from '../shared/store/partners';
-import { findRelationship, findRelationshipWithRequests, replaceRelationship } from '../shared/store/relationships';
-import { assertReadable } from './relationships';
+import { findRelationshipWithRequests } from '../shared/store/relationships';
 
 export const requestCollection: CollectionSpec<RelationshipRequest> = {
   fields: [
@@ -39,57 +31,24 @@ export const requestCollection: CollectionSpec<RelationshipRequest> = {
 
 const requestsPath = (relationshipId: string): string => `${relationshipsPath}/${relationshipId}/requests`;
 
-/** Concurrent requests on one relationship race on its ETag; the losers decide again on fresh state. */
-const maxDecisionAttempts = 5;
-
 export function invitationUrl(relationshipId: string): string {
   return config().invitationUrlTemplate.replace('{id}', encodeURIComponent(relationshipId));
 }
 
 export async function createRequestHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
-  const { principal, now } = scope;
   const ifMatch = optionalIfMatch(request);
   const action = parseRequestAction(await readJsonBody(request));
-  const actor = {
-    tenantId: principal.tenantId,
-    isAdminAgent: hasAppRole(principal, appRoles.adminAgent),
-    isGlobalAdministrator: isGlobalAdministrator(principal),
-  };
-  const approverName =
-    action === 'approve' || action === 'reject' ? await displayNameOrSandboxDefault(principal.tenantId) : undefined;
-  for (let attempt = 1; ; attempt++) {
-    const current = await findRelationship(request.params.id);
-    if (!current) throw notFound(`The delegated admin relationship '${request.params.id}' was not found.`);
-    // A client that names the version it saw gets 412 if it changed, before any state rule (SPEC §14).
-    if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== current.etag) {
-      assertVisible(current.value, principal.tenantId, request.params.id);
-      throw stale('The relationship was changed since the If-Match ETag was read: read it again and retry.');
-    }
-    const next = applyRequestAction(current.value, action, actor, now, approverName);
-    // Account-state gate (SPEC §5.3): locking puts a new relationship before the customer, so it
-    // counts as creating GDAP. A partner's terminate is allowed in every state, since it only
-    // removes access; customer actions (approve, reject, terminate) are never gated.
-    if (action === 'lockForApproval' && attempt === 1) await assertPartnerMay(next.partnerTenantId, 'createGdap');
-    const created = newRequest(newGuid(), next.id, action, now);
-    try {
-      await replaceRelationship(current.value, next, current.etag, callerCause(scope), { request: created });
-    } catch (error) {
-      // A lost race is decided again on fresh state, unless the client pinned the version it saw.
-      const pinned = ifMatch !== undefined && ifMatch !== '*';
-      if (error instanceof DomainError && error.kind === 'stale' && !pinned && attempt < maxDecisionAttempts) continue;
-      throw error;
-    }
-    const extras = action === 'lockForApproval' ? { invitationUrl: invitationUrl(next.id) } : {};
-    return entity(
-      201,
-      { ...requestView(created), ...extras },
-      {
-        context: odataContext(scope, requestsPath(next.id)),
-        odataType: graphTypes.request,
-        location: absoluteUrl(scope, `${requestsPath(next.id)}/${created.id}`),
-      },
-    );
-  }
+  const { request: created, relationship } = await requestAction(request.params.id, action, ifMatch, callerOf(scope));
+  const extras = action === 'lockForApproval' ? { invitationUrl: invitationUrl(relationship.id) } : {};
+  return entity(
+    201,
+    { ...requestView(created), ...extras },
+    {
+      context: odataContext(scope, requestsPath(relationship.id)),
+      odataType: graphTypes.request,
+      location: absoluteUrl(scope, `${requestsPath(relationship.id)}/${created.id}`),
+    },
+  );
 }
 
 export async function listRequestsHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {

@@ -38,6 +38,7 @@ const defaultJobSchedules: Record<string, string> = {
   purgeEnded: '0 30 2 * * *',
   expireSupportAccessRequests: '0 */5 * * * *',
   publishEvents: '0 * * * * *',
+  finishRelationshipChanges: '0 */5 * * * *',
 };
 
 /** Pending support access requests expire after 4 days by default, as Azure Customer Lockbox requests. */

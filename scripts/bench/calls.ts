@@ -32,7 +32,7 @@ const intuneAdministrator = '3a2c62db-5318-420d-8d74-23affee5d9d5';
 const serviceSupportAdministrator = 'f023fd81-a637-4b56-95fd-791ac0226033';
 
 const kinds = ['point read', 'query', 'insert', 'upsert', 'merge', 'delete', 'transaction', 'table'] as const;
-type Kind = (typeof kinds)[number];
+type Kind = (typeof kinds)[number] | 'sandbox clock';
 
 /** What one storage request is, from its method and path (Table service REST API). */
 function classify(message: IncomingMessage): Kind {
@@ -41,6 +41,8 @@ function classify(message: IncomingMessage): Kind {
   const last = decodeURIComponent(url.pathname.split('/').pop() ?? '');
   if (last === '$batch') return 'transaction';
   if (/^Tables/.test(last)) return 'table';
+  // The sandbox clock, re-read at most once a second in sandbox mode only: not part of any operation.
+  if (/^\w*Settings\(/.test(last)) return 'sandbox clock';
   const keyed = /\(PartitionKey=.*,RowKey=.*\)$/.test(last);
   switch (method) {
     case 'GET':

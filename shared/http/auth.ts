@@ -3,8 +3,8 @@ import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, JWTPayload
 import { DateTime } from 'luxon';
 import { config } from '../config';
 import { isGuid } from '../domain/ids';
-import { HttpError, unauthorized } from './errors';
-import { Principal } from './principal';
+import { internal, unauthorized } from '../domain/errors';
+import { Principal } from '../domain/principal';
 import { devPublicJwks, sandboxSigningAvailable } from './sandboxKeys';
 import { verifyOnce } from './tokenCache';
 
@@ -66,7 +66,7 @@ export async function verifyToken(token: string): Promise<Principal> {
   try {
     keys = await loadKeySet();
   } catch (error) {
-    throw new HttpError(500, error instanceof Error ? error.message : 'Token validation is not configured.');
+    throw internal(error instanceof Error ? error.message : 'Token validation is not configured.');
   }
   let payload: JWTPayload;
   try {

@@ -3,13 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { refreshServiceClock, serviceNow } from '../clock';
 import { config } from '../config';
-import { DomainError } from '../domain/errors';
-import { ChangeCause } from '../domain/events';
-import { toGraphDateTime } from '../domain/time';
+import { DomainError, internal } from '../domain/errors';
+import type { Caller } from '../app/caller';
 import { authenticate } from './auth';
-import { ErrorStatus, HttpError } from './errors';
+import { graphErrorCodes, statusOfKind } from './errors';
 import { json } from './responses';
-import { Principal } from './principal';
+import { Principal } from '../domain/principal';
 import { apiVersionOf, UrlScope } from './urls';
 
 /** What every handler gets besides the request: one `now` per request, and where it is served. */
@@ -22,16 +21,8 @@ export interface AuthenticatedScope extends RequestScope {
   principal: Principal;
 }
 
-const domainStatus: Record<DomainError['kind'], ErrorStatus> = {
-  invalid: 400,
-  forbidden: 403,
-  notFound: 404,
-  conflict: 409,
-  stale: 412,
-};
-
 function errorResponse(
-  error: HttpError,
+  error: DomainError,
   requestId: string,
   clientRequestId: string | null,
   now: DateTime,
@@ -41,12 +32,13 @@ function errorResponse(
     'request-id': requestId,
   };
   if (clientRequestId) innerError['client-request-id'] = clientRequestId;
-  return json(error.status, { error: { code: error.code, message: error.message, innerError } }, error.headers);
+  const status = statusOfKind[error.kind];
+  return json(status, { error: { code: graphErrorCodes[status], message: error.message, innerError } }, error.headers);
 }
 
 /** A Graph error answer made outside a handler (a `$batch` item refused before it runs), with its own request-id. */
 export function graphErrorResponse(
-  error: HttpError,
+  error: DomainError,
   now: DateTime,
   clientRequestId: string | null = null,
 ): HttpResponseInit {
@@ -55,12 +47,11 @@ export function graphErrorResponse(
   return { ...response, headers: { ...(response.headers as Record<string, string>), 'request-id': requestId } };
 }
 
-function asHttpError(error: unknown, log: InvocationContext): HttpError {
-  if (error instanceof HttpError) return error;
-  if (error instanceof DomainError) return new HttpError(domainStatus[error.kind], error.message);
+function asRefusal(error: unknown, log: InvocationContext): DomainError {
+  if (error instanceof DomainError) return error;
   // Anything else is our fault: log it in full, tell the client nothing internal.
   log.error('Unhandled error', error);
-  return new HttpError(500, 'An internal server error occurred. Quote the request-id when reporting it.');
+  return internal('An internal server error occurred. Quote the request-id when reporting it.');
 }
 
 function withCorrelation(
@@ -83,7 +74,7 @@ function withCorrelation(
       };
       response = await handle(request, scope);
     } catch (error) {
-      response = errorResponse(asHttpError(error, context), requestId, clientRequestId, now);
+      response = errorResponse(asRefusal(error, context), requestId, clientRequestId, now);
     }
     const headers: Record<string, string> = { ...(response.headers as Record<string, string> | undefined) };
     headers['request-id'] = requestId;
@@ -92,12 +83,9 @@ function withCorrelation(
   };
 }
 
-/** The audit cause of a change made by this request's caller. */
-export function callerCause(scope: AuthenticatedScope): ChangeCause {
-  return {
-    initiatedBy: { kind: 'user', tenantId: scope.principal.tenantId, userId: scope.principal.objectId },
-    at: toGraphDateTime(scope.now),
-  };
+/** The caller of a use case: the token's principal and the request's one `now`. */
+export function callerOf(scope: AuthenticatedScope): Caller {
+  return { principal: scope.principal, now: scope.now };
 }
 
 /** A Graph-style route: bearer token required, errors in the Graph envelope, correlation headers. */

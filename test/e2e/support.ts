@@ -4,12 +4,9 @@ import { LocalHost, loadFunctions, startLocalHost } from '../../scripts/localHos
 
 /** Test helpers that talk to the service only over HTTP, as a client would. */
 
-export const roles = {
-  globalAdministrator: '62e90394-69f5-4237-9190-012177145e10',
-  exchangeAdministrator: '29232cdf-9323-42fd-ade2-1d097af3e4de',
-  intuneAdministrator: '3a2c62db-5318-420d-8d74-23affee5d9d5',
-  globalReader: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
-};
+import { roles } from '../fixtures';
+
+export { roles };
 
 export const relationshipsUrl = '/v1.0/tenantRelationships/delegatedAdminRelationships';
 

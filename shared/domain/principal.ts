@@ -1,4 +1,4 @@
-import { globalAdministratorRoleId } from '../domain/roles';
+import { globalAdministratorRoleId } from './roles';
 
 /** The caller, from the validated token's claims only (SPEC §1); request bodies never add to it. */
 export interface Principal {
