@@ -6,7 +6,7 @@ import {
   updateRelationship,
 } from '../shared/app/relationships';
 import { forbidden } from '../shared/domain/errors';
-import { canReadPartnerResources, isGlobalAdministrator } from '../shared/domain/principal';
+import { canReadPartnerResources, managesCustomerRelationships } from '../shared/domain/principal';
 import { Relationship, relationshipStatuses } from '../shared/domain/relationships';
 import { readJsonBody } from '../shared/http/body';
 import { requireIfMatch, toApiEtag } from '../shared/http/etag';
@@ -104,13 +104,19 @@ export async function listRelationshipsHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const { principal } = scope;
-  if (!canReadPartnerResources(principal)) {
-    throw forbidden('Reading relationships requires the AdminAgent or HelpdeskAgent role, or Global Administrator.');
+  // Partner readers see the partner side; holders of the customer-side GDAP permission see the
+  // relationships partners hold with their tenant; a tenant can be both.
+  const readsPartnerSide = canReadPartnerResources(principal);
+  const readsCustomerSide = managesCustomerRelationships(principal);
+  if (!readsPartnerSide && !readsCustomerSide) {
+    throw forbidden(
+      'Reading relationships requires the AdminAgent or HelpdeskAgent role, Global Administrator, or Customer Delegated Admin Relationship Administrator.',
+    );
   }
   const query = parseCollectionQuery(new URL(request.url).searchParams, relationshipCollection);
-  // A tenant can be a partner and a customer at once; the customer side is small, so when it has
-  // any, both sides are merged in memory, otherwise the partner side pages straight from storage.
-  const asCustomer = isGlobalAdministrator(principal)
+  // The customer side is small, so when it has any, both sides are merged in memory, otherwise the
+  // partner side pages straight from storage.
+  const asCustomer = readsCustomerSide
     ? await listCustomerRelationships(
         principal.tenantId,
         { ...query, skipToken: undefined, top: Number.MAX_SAFE_INTEGER, count: false },
@@ -118,20 +124,22 @@ export async function listRelationshipsHandler(
       )
     : { items: [] };
   let page: Page<Relationship>;
-  if (asCustomer.items.length === 0) {
+  if (asCustomer.items.length === 0 && readsPartnerSide) {
     page = await listPartnerRelationships(principal.tenantId, query, relationshipCollection);
   } else {
-    const asPartner = await listPartnerRelationships(
-      principal.tenantId,
-      {
-        ...query,
-        skipToken: undefined,
-        top: Number.MAX_SAFE_INTEGER,
-        count: false,
-        orderBy: [{ path: 'createdDateTime', descending: false }],
-      },
-      relationshipCollection,
-    );
+    const asPartner = readsPartnerSide
+      ? await listPartnerRelationships(
+          principal.tenantId,
+          {
+            ...query,
+            skipToken: undefined,
+            top: Number.MAX_SAFE_INTEGER,
+            count: false,
+            orderBy: [{ path: 'createdDateTime', descending: false }],
+          },
+          relationshipCollection,
+        )
+      : { items: [] };
     const merged: Keyed<Relationship>[] = [...asPartner.items, ...asCustomer.items].map((item) => ({
       ...item,
       key: `rel|${item.value.id}`,

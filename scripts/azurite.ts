@@ -6,16 +6,24 @@ import path from 'node:path';
 const devAccountName = 'devstoreaccount1';
 const devAccountKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-export function azuriteConnectionString(port: number): string {
+/** Azurite's default ports, which `UseDevelopmentStorage=true` names. */
+export const defaultAzuritePorts = { table: 10002, queue: 10001 };
+
+export function azuriteConnectionString(ports: { table: number; queue: number }): string {
   return (
     `DefaultEndpointsProtocol=http;AccountName=${devAccountName};AccountKey=${devAccountKey};` +
-    `TableEndpoint=http://127.0.0.1:${port}/${devAccountName};`
+    `TableEndpoint=http://127.0.0.1:${ports.table}/${devAccountName};` +
+    `QueueEndpoint=http://127.0.0.1:${ports.queue}/${devAccountName};`
   );
 }
 
 export interface RunningAzurite {
   connectionString: string;
+  /** The Table service's port. */
   port: number;
+  queuePort: number;
+  /** Process ids of the services this call started (tests pause them to play an unresponsive account). */
+  pids: Partial<Record<'table' | 'queue', number>>;
   stop(): Promise<void>;
 }
 
@@ -59,19 +67,15 @@ async function waitUntilListening(port: number, child: ChildProcess, timeoutMs: 
   throw new Error(`Azurite did not listen on port ${port} within ${timeoutMs} ms`);
 }
 
-/**
- * Starts Azurite's Table service (the only one the service uses) as a child process, telemetry
- * off, either in memory (tests) or persisting under `location` (npm start).
- */
-export async function startAzurite(options: {
-  inMemory: boolean;
-  location?: string;
-  port?: number;
-  /** Extra Node flags (benchmarks: --cpu-prof). */
-  nodeOptions?: string[];
-}): Promise<RunningAzurite> {
-  const port = options.port ?? (await freePort());
-  const tableMain = require.resolve('azurite/dist/src/table/main.js');
+type AzuriteService = 'table' | 'queue';
+
+/** Azurite's services run as child processes, telemetry off, in memory (tests) or under `location`. */
+async function startService(
+  service: AzuriteService,
+  port: number,
+  options: { inMemory: boolean; location?: string; nodeOptions?: string[] },
+): Promise<{ pid?: number; stop: () => Promise<void> }> {
+  const main = require.resolve(`azurite/dist/src/${service}/main.js`);
   const storage = options.inMemory
     ? ['--inMemoryPersistence']
     : ['--location', path.resolve(options.location ?? '.azurite')];
@@ -79,10 +83,10 @@ export async function startAzurite(options: {
     process.execPath,
     [
       ...(options.nodeOptions ?? []),
-      tableMain,
-      '--tableHost',
+      main,
+      `--${service}Host`,
       '127.0.0.1',
-      '--tablePort',
+      `--${service}Port`,
       String(port),
       '--disableTelemetry',
       '--skipApiVersionCheck',
@@ -92,19 +96,56 @@ export async function startAzurite(options: {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   await waitUntilListening(port, child, 30_000);
+  // Azurite closes gracefully only on SIGINT (flushing its store, writing a --cpu-prof profile).
+  const stop = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      child.kill('SIGINT');
+    });
+  return { pid: child.pid, stop };
+}
+
+/**
+ * Starts the two Azurite services the app uses, Tables and Queues, each its own process (started
+ * together). A port that is given and already listening is taken to be that Azurite service,
+ * running already, and is used as it is.
+ */
+export async function startAzurite(options: {
+  inMemory: boolean;
+  location?: string;
+  /** The Table service's port (default: a free one). */
+  port?: number;
+  queuePort?: number;
+  /** Extra Node flags (benchmarks: --cpu-prof). */
+  nodeOptions?: string[];
+}): Promise<RunningAzurite> {
+  const ports = { table: options.port ?? (await freePort()), queue: options.queuePort ?? (await freePort()) };
+  const started = await Promise.allSettled(
+    (Object.entries(ports) as [AzuriteService, number][]).map(async ([service, port]) => {
+      const given = service === 'table' ? options.port : options.queuePort;
+      if (given !== undefined && (await isListening(port))) return { service, stop: async () => undefined };
+      return { service, ...(await startService(service, port, options)) };
+    }),
+  );
+  const running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const stops = running.map((each) => each.stop);
+  const failure = started.find((result) => result.status === 'rejected');
+  if (failure) {
+    await Promise.all(stops.map((stop) => stop()));
+    throw failure.reason;
+  }
   return {
-    connectionString: azuriteConnectionString(port),
-    port,
-    // Azurite closes gracefully only on SIGINT (flushing its store, writing a --cpu-prof profile).
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.once('exit', () => {
-          clearTimeout(force);
-          resolve();
-        });
-        child.kill('SIGINT');
-      }),
+    connectionString: azuriteConnectionString(ports),
+    port: ports.table,
+    queuePort: ports.queue,
+    pids: Object.fromEntries(running.map((each) => [each.service, 'pid' in each ? each.pid : undefined])),
+    stop: async () => {
+      await Promise.all(stops.map((stop) => stop()));
+    },
   };
 }

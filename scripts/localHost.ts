@@ -2,15 +2,19 @@ import { HttpMethod, HttpRequest, HttpResponse, HttpResponseInit, InvocationCont
 import { Cron } from 'croner';
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { createServer as createTlsServer, Server as TlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { lookupRoute, RouteLookup } from '../shared/http/routeTable';
 import { registeredTimers } from '../shared/registrations';
+import { QueueListenerSettings, startQueueListeners } from './queueListener';
 
 /**
  * A small stand-in for the Azure Functions host (Core Tools cannot be installed everywhere): it
  * serves the very registrations `app.http` receives over node:http, with the same empty route
- * prefix as host.json, and runs the registered timers on their NCRONTAB schedules.
+ * prefix as host.json, runs the registered timers on their NCRONTAB schedules, and the queue
+ * triggers from the storage account's queues (queueListener.ts).
  */
 
 /** Loads every function file so each registers itself, like the runtime's `main` glob does. */
@@ -60,7 +64,9 @@ function headersOf(message: IncomingMessage): Record<string, string> {
 }
 
 async function dispatch(message: IncomingMessage, response: ServerResponse): Promise<void> {
-  const url = new URL(message.url ?? '/', `http://${message.headers.host ?? '127.0.0.1'}`);
+  // The scheme the client used, so absolute URLs (Location, @odata.context, nextLink) follow it.
+  const scheme = (message.socket as TLSSocket).encrypted ? 'https' : 'http';
+  const url = new URL(message.url ?? '/', `${scheme}://${message.headers.host ?? '127.0.0.1'}`);
   const pathname = url.pathname.replace(/^\/+/, '/');
   const method = (message.method ?? 'GET').toUpperCase() as HttpMethod;
   const send = (status: number, body: string, headers: Record<string, string> = {}): void => {
@@ -149,16 +155,25 @@ function writePlainResponse(returned: HttpResponseInit | HttpResponse, response:
 
 export interface LocalHost {
   url: string;
-  server: Server;
+  server: Server | TlsServer;
   close(): Promise<void>;
+}
+
+/** A PEM certificate (chain) and its private key: the local host then serves HTTPS. */
+export interface TlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 export async function startLocalHost(options: {
   port: number;
   hostname?: string;
   runTimers: boolean;
+  tls?: TlsOptions;
+  /** Run the queue triggers (true: with host.json's settings; an object overrides some of them). */
+  runQueues?: boolean | Partial<QueueListenerSettings>;
 }): Promise<LocalHost> {
-  const server = createServer((message, response) => {
+  const serve: RequestListener = (message, response) => {
     dispatch(message, response).catch((error: unknown) => {
       console.error('Local host failed to serve a request', error);
       if (!response.headersSent) {
@@ -169,7 +184,8 @@ export async function startLocalHost(options: {
       }
       response.end();
     });
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, serve) : createServer(serve);
   server.keepAliveTimeout = 65_000;
   const hostname = options.hostname ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -198,12 +214,16 @@ export async function startLocalHost(options: {
           }),
       )
     : [];
+  const queues = options.runQueues
+    ? startQueueListeners({ settings: options.runQueues === true ? {} : options.runQueues })
+    : undefined;
 
   return {
-    url: `http://${hostname}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${hostname}:${port}`,
     server,
     close: async () => {
       crons.forEach((cron) => cron.stop());
+      await queues?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

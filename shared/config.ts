@@ -1,4 +1,5 @@
 import { Duration } from 'luxon';
+import { readStorageConnection, StorageConnection } from './storageSettings';
 
 /**
  * One typed view of the environment, read once. Local versus cloud is decided here and nowhere
@@ -13,8 +14,9 @@ export interface AuthConfig {
 }
 
 export interface Config {
-  storageConnectionString: string;
-  /** Prepended to every table name, so several deployments (or test files) can share an account. */
+  /** The storage account: a connection string or identity-based settings (storageSettings.ts). */
+  storage: StorageConnection;
+  /** Prepended to every table and queue name, so several deployments (or test files) can share an account. */
   tablePrefix: string;
   sandboxMode: boolean;
   auth: AuthConfig;
@@ -28,6 +30,8 @@ export interface Config {
   supportAccessRequestPendingExpiry: string;
   /** How long another instance's change to a partner profile or tenant name may go unseen (0: always read). */
   readCacheSeconds: number;
+  /** The most one storage call may take, retries included, before the request answers 503 (STORAGE_TIMEOUT_SECONDS). */
+  storageTimeoutSeconds: number;
 }
 
 /** Every five minutes for state changes; warnings hourly; purging daily. Override with JOB_SCHEDULE_<jobId>. */
@@ -52,6 +56,16 @@ function pendingExpiry(value: string | undefined): string {
     throw new Error('SUPPORT_ACCESS_REQUEST_PENDING_EXPIRY must be a positive ISO 8601 duration, e.g. P4D or PT12H.');
   }
   return value.toUpperCase();
+}
+
+/** STORAGE_TIMEOUT_SECONDS: a positive number of seconds, fractions allowed (default 10). */
+function storageTimeoutSeconds(value: string | undefined): number {
+  if (value === undefined) return 10;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new Error('STORAGE_TIMEOUT_SECONDS must be a positive number of seconds, e.g. 10 or 2.5.');
+  }
+  return seconds;
 }
 
 /** READ_CACHE_SECONDS: a whole number of seconds, 0 or more (default 30). */
@@ -82,7 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const nonEmpty = (value: string | undefined): string | undefined =>
     value && value.trim() ? value.trim() : undefined;
   return {
-    storageConnectionString: nonEmpty(env.AzureWebJobsStorage) ?? 'UseDevelopmentStorage=true',
+    storage: readStorageConnection(env),
     tablePrefix: tablePrefix(env.TABLE_PREFIX),
     sandboxMode,
     auth: {
@@ -102,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ),
     supportAccessRequestPendingExpiry: pendingExpiry(nonEmpty(env.SUPPORT_ACCESS_REQUEST_PENDING_EXPIRY)),
     readCacheSeconds: readCacheSeconds(nonEmpty(env.READ_CACHE_SECONDS)),
+    storageTimeoutSeconds: storageTimeoutSeconds(nonEmpty(env.STORAGE_TIMEOUT_SECONDS)),
   };
 }
 

@@ -1,8 +1,10 @@
-import { app, HttpHandler, HttpMethod, TimerHandler } from '@azure/functions';
+import { app, HttpHandler, HttpMethod, StorageQueueHandler, TimerHandler } from '@azure/functions';
+import { storageQueueName } from './store/queues';
+import { hostStorageConnectionName } from './storageSettings';
 
 /**
  * One list of function registrations, read by both the Azure Functions runtime (through
- * `app.http`/`app.timer`) and the project's local host, so the two can never disagree.
+ * `app.http`/`app.timer`/`app.storageQueue`) and the project's local host, so the two can never disagree.
  */
 export interface HttpRegistration {
   name: string;
@@ -73,4 +75,32 @@ export function registeredHttp(): readonly HttpRegistration[] {
 
 export function registeredTimers(): readonly TimerRegistration[] {
   return timerRegistrations;
+}
+
+export interface QueueRegistration {
+  name: string;
+  /** The logical queue name (docs/queues.md); the storage queue is `storageQueueName(queueName)`. */
+  queueName: string;
+  /** Receives the message's JSON value; throwing leaves the message for a retry, then the poison queue. */
+  handler: StorageQueueHandler;
+}
+
+const queueRegistrations: QueueRegistration[] = [];
+
+/** A queue-triggered function on the host storage account (`AzureWebJobsStorage`), as the runtime binds it. */
+export function registerQueue(registration: QueueRegistration): void {
+  // Resolved (and validated) now, so a bad name fails at start-up rather than on the first message.
+  const queueName = storageQueueName(registration.queueName);
+  queueRegistrations.push(registration);
+  if (inFunctionsRuntime) {
+    app.storageQueue(registration.name, {
+      queueName,
+      connection: hostStorageConnectionName,
+      handler: registration.handler,
+    });
+  }
+}
+
+export function registeredQueues(): readonly QueueRegistration[] {
+  return queueRegistrations;
 }

@@ -10,6 +10,8 @@ export const roles = {
   intuneAdministrator: '3a2c62db-5318-420d-8d74-23affee5d9d5',
   globalReader: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
   serviceSupportAdministrator: 'f023fd81-a637-4b56-95fd-791ac0226033',
+  /** Customer side: accepts, views and terminates GDAP relationships, but cannot remove roles. */
+  customerDelegatedAdminRelationshipAdministrator: 'fc8ad4e2-40e4-4724-8317-bcda7503ecbf',
 } as const;
 
 export function principal(claims: Partial<Principal> & { tenantId: string }): Principal {

@@ -484,7 +484,7 @@ async function main(): Promise<void> {
   const azurite = await startAzurite({ inMemory: true });
   const proxy = new CountingProxy(azurite.port);
   await proxy.start();
-  process.env.BENCH_STORAGE = azuriteConnectionString(proxy.port);
+  process.env.BENCH_STORAGE = azuriteConnectionString({ table: proxy.port, queue: azurite.queuePort });
   const environment = await startEnvironment('calls');
   const client = new JsonClient(environment.baseUrl, 4);
   const bench = new CallsBench(client, proxy);

@@ -1,7 +1,14 @@
 import { DomainError, forbidden, notFound, stale } from '../domain/errors';
 import { newGuid } from '../domain/ids';
 import { Operation, succeededOperation } from '../domain/operations';
-import { appRoles, canReadPartnerResources, hasAppRole, isGlobalAdministrator, Principal } from '../domain/principal';
+import {
+  appRoles,
+  canReadPartnerResources,
+  hasAppRole,
+  managesCustomerRelationships,
+  mayRemoveCustomerRelationshipRoles,
+  Principal,
+} from '../domain/principal';
 import { planCreate, planDelete, planTransition, RelationshipChange } from '../domain/relationshipChanges';
 import {
   Actor,
@@ -41,7 +48,8 @@ function requireAdminAgent(principal: Principal): void {
 
 /**
  * A relationship the caller may read: partner readers (AdminAgent, HelpdeskAgent, Global
- * Administrator) or the customer's Global Administrator. Anyone else's is a 404.
+ * Administrator) or a customer holding the customer-side GDAP permission (Global Administrator,
+ * Customer Delegated Admin Relationship Administrator). Anyone else's is a 404.
  */
 export function assertReadable<T extends Stored<Relationship>>(
   stored: T | undefined,
@@ -50,12 +58,13 @@ export function assertReadable<T extends Stored<Relationship>>(
 ): T {
   const relationship = assertVisible(stored?.value, principal.tenantId, id);
   const perspective = perspectiveOf(relationship, principal.tenantId);
-  const allowed = perspective === 'partner' ? canReadPartnerResources(principal) : isGlobalAdministrator(principal);
+  const allowed =
+    perspective === 'partner' ? canReadPartnerResources(principal) : managesCustomerRelationships(principal);
   if (!allowed) {
     throw forbidden(
       perspective === 'partner'
         ? 'Reading relationships requires the AdminAgent or HelpdeskAgent role, or Global Administrator.'
-        : "Only the customer's Global Administrator can read this relationship.",
+        : "Only the customer's Global Administrator or Customer Delegated Admin Relationship Administrator can read this relationship.",
     );
   }
   return stored as T;
@@ -168,7 +177,11 @@ export async function updateRelationship(
   });
 }
 
-/** Who may edit: the partner's AdminAgent (gated by account state), or the customer's GA on an active one. */
+/**
+ * Who may edit: the partner's AdminAgent (gated by account state), or on an active relationship the
+ * customer's Global Administrator, who may remove roles (a Customer Delegated Admin Relationship
+ * Administrator, who lacks the role-assignment permission, may not).
+ */
 async function authorizeEdit(relationship: Relationship, principal: Principal): Promise<void> {
   const perspective = perspectiveOf(
     assertVisible(relationship, principal.tenantId, relationship.id),
@@ -178,7 +191,7 @@ async function authorizeEdit(relationship: Relationship, principal: Principal): 
     requireAdminAgent(principal);
     // Account-state gate (SPEC §5.3); the customer's own edits are never gated.
     await assertPartnerMay(principal.tenantId, 'updateGdap');
-  } else if (!isGlobalAdministrator(principal) || relationship.status !== 'active') {
+  } else if (!mayRemoveCustomerRelationshipRoles(principal) || relationship.status !== 'active') {
     throw forbidden(
       "Only the partner can change a relationship; the customer's Global Administrator may only remove roles of an active one.",
     );
@@ -242,7 +255,7 @@ export async function requestAction(
   const actor: Actor = {
     tenantId: principal.tenantId,
     isAdminAgent: hasAppRole(principal, appRoles.adminAgent),
-    isGlobalAdministrator: isGlobalAdministrator(principal),
+    managesCustomerRelationships: managesCustomerRelationships(principal),
   };
   const approverName =
     action === 'approve' || action === 'reject' ? await displayNameOrSandboxDefault(principal.tenantId) : undefined;

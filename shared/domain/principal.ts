@@ -1,4 +1,9 @@
-import { globalAdministratorRoleId } from './roles';
+import {
+  customerDelegatedAdminPermission,
+  globalAdministratorRoleId,
+  roleAssignmentsPermission,
+  rolesGrantPermission,
+} from './roles';
 
 /** The caller, from the validated token's claims only (SPEC §1); request bodies never add to it. */
 export interface Principal {
@@ -29,6 +34,25 @@ export function hasAppRole(principal: Principal, role: string): boolean {
 
 export function isGlobalAdministrator(principal: Principal): boolean {
   return principal.directoryRoleIds.includes(globalAdministratorRoleId);
+}
+
+/** Whether the caller's directory roles grant `permission` (from the role catalog, SPEC §1). */
+export function hasDirectoryPermission(principal: Principal, permission: string): boolean {
+  return rolesGrantPermission(principal.directoryRoleIds, permission);
+}
+
+/**
+ * The customer side of GDAP (SPEC §2.3, §13): view, approve, reject and terminate the relationships
+ * partners hold with the caller's tenant. Global Administrator and Customer Delegated Admin
+ * Relationship Administrator hold it.
+ */
+export function managesCustomerRelationships(principal: Principal): boolean {
+  return hasDirectoryPermission(principal, customerDelegatedAdminPermission);
+}
+
+/** Removing roles from an active relationship as its customer also needs the right to delete role assignments. */
+export function mayRemoveCustomerRelationshipRoles(principal: Principal): boolean {
+  return managesCustomerRelationships(principal) && hasDirectoryPermission(principal, roleAssignmentsPermission);
 }
 
 /** Reads of partner resources: AdminAgent, HelpdeskAgent or Global Administrator (SPEC §1). */

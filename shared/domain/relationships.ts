@@ -68,7 +68,8 @@ export interface RelationshipRequest {
 export interface Actor {
   tenantId: string;
   isAdminAgent: boolean;
-  isGlobalAdministrator: boolean;
+  /** Holds the customer-side GDAP permission (approve, reject, terminate as the customer). */
+  managesCustomerRelationships: boolean;
 }
 
 const maxDisplayNameLength = 50;
@@ -310,8 +311,10 @@ export function applyRequestAction(
       return { ...touched, status: 'approvalPending', lockedDateTime: timestamp };
     case 'approve':
     case 'reject': {
-      if (perspective !== 'customer' || !actor.isGlobalAdministrator) {
-        throw forbidden(`Only a Global Administrator of the customer tenant can ${action} the relationship.`);
+      if (perspective !== 'customer' || !actor.managesCustomerRelationships) {
+        throw forbidden(
+          `Only a Global Administrator or Customer Delegated Admin Relationship Administrator of the customer tenant can ${action} the relationship.`,
+        );
       }
       if (relationship.status !== 'approvalPending') throw wrongStatus(action, relationship, 'approvalPending');
       const customer = relationship.customer ?? {
@@ -329,9 +332,9 @@ export function applyRequestAction(
       };
     }
     case 'terminate':
-      if (perspective === 'partner' ? !actor.isAdminAgent : !actor.isGlobalAdministrator) {
+      if (perspective === 'partner' ? !actor.isAdminAgent : !actor.managesCustomerRelationships) {
         throw forbidden(
-          'Only an AdminAgent of the partner or a Global Administrator of the customer can terminate the relationship.',
+          'Only an AdminAgent of the partner, or a Global Administrator or Customer Delegated Admin Relationship Administrator of the customer, can terminate the relationship.',
         );
       }
       if (relationship.status !== 'active') throw wrongStatus(action, relationship, 'active');

@@ -106,15 +106,28 @@ function itemUrl(origin: string, version: ApiVersion, relative: string): URL {
   return url;
 }
 
+/**
+ * Item header names as Graph writes them. They are JSON keys, so clients look them up exactly:
+ * the classic Graph client parses an item's body as JSON only under `Content-Type`.
+ */
+const graphHeaderNames: Record<string, string> = {
+  'content-type': 'Content-Type',
+  location: 'Location',
+  etag: 'ETag',
+  'retry-after': 'Retry-After',
+  'cache-control': 'Cache-Control',
+  'odata-version': 'OData-Version',
+};
+
 async function toItemResponse(id: string, returned: HttpResponseInit | HttpResponse): Promise<BatchItemResponse> {
   const response = returned instanceof HttpResponse ? returned : new HttpResponse(returned);
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
-    if (name !== 'content-length') headers[name] = value;
+    if (name !== 'content-length') headers[graphHeaderNames[name] ?? name] = value;
   });
   const text = await response.text();
   const result: BatchItemResponse = { id, status: response.status ?? 200, headers };
-  if (text !== '') result.body = isJsonContentType(headers['content-type']) ? JSON.parse(text) : text;
+  if (text !== '') result.body = isJsonContentType(headers['Content-Type']) ? JSON.parse(text) : text;
   return result;
 }
 

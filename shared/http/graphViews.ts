@@ -5,11 +5,14 @@ import type {
   DelegatedAdminRelationshipOperation as GraphOperation,
   DelegatedAdminRelationshipRequest as GraphRelationshipRequest,
   DelegatedAdminServiceManagementDetail as GraphServiceManagementDetail,
+  TenantInformation as GraphTenantInformation,
+  UnifiedRoleDefinition as GraphRoleDefinition,
 } from '@microsoft/microsoft-graph-types';
 import { AccessAssignment } from '../domain/assignments';
 import { Operation } from '../domain/operations';
 import { Relationship, RelationshipRequest } from '../domain/relationships';
-import { ManagedService } from '../domain/roles';
+import { ManagedService, RoleDefinition } from '../domain/roles';
+import { TenantInformation } from '../domain/tenants';
 
 /**
  * Domain objects to Graph's JSON shapes. Typed against @microsoft/microsoft-graph-types so a
@@ -25,6 +28,7 @@ export const graphTypes = {
 } as const;
 
 export const relationshipsPath = '/v1.0/tenantRelationships/delegatedAdminRelationships';
+export const roleDefinitionsPath = '/v1.0/roleManagement/directory/roleDefinitions';
 export const customersPath = '/v1.0/tenantRelationships/delegatedAdminCustomers';
 export const assignmentsPath = (relationshipId: string): string =>
   `${relationshipsPath}/${relationshipId}/accessAssignments`;
@@ -92,5 +96,29 @@ export function serviceManagementDetailView(
     id: service.id,
     serviceName: service.serviceName,
     serviceManagementUrl: service.serviceManagementUrl.replace('{tenantId}', customerTenantId),
+  };
+}
+
+/** A built-in role template as Graph's unifiedRoleDefinition: its id is the template id. */
+export function roleDefinitionView(role: RoleDefinition): GraphRoleDefinition {
+  return {
+    id: role.id,
+    description: role.description,
+    displayName: role.displayName,
+    isBuiltIn: true,
+    isEnabled: true,
+    resourceScopes: ['/'],
+    templateId: role.id,
+    version: '1',
+    rolePermissions: [{ allowedResourceActions: [...role.permissions], condition: null }],
+  };
+}
+
+export function tenantInformationView(tenant: TenantInformation): GraphTenantInformation {
+  return {
+    tenantId: tenant.tenantId,
+    displayName: tenant.displayName,
+    defaultDomainName: tenant.defaultDomainName,
+    federationBrandName: tenant.federationBrandName,
   };
 }

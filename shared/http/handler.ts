@@ -9,6 +9,7 @@ import { authenticate } from './auth';
 import { graphErrorCodes, statusOfKind } from './errors';
 import { json } from './responses';
 import { Principal } from '../domain/principal';
+import { isStorageUnavailable } from '../store/storageBudget';
 import { apiVersionOf, UrlScope } from './urls';
 
 /** What every handler gets besides the request: one `now` per request, and where it is served. */
@@ -47,8 +48,19 @@ export function graphErrorResponse(
   return { ...response, headers: { ...(response.headers as Record<string, string>), 'request-id': requestId } };
 }
 
+/** What a client is told to wait when storage is unavailable. */
+const storageRetryAfterSeconds = 5;
+
 function asRefusal(error: unknown, log: InvocationContext): DomainError {
   if (error instanceof DomainError) return error;
+  if (isStorageUnavailable(error)) {
+    log.warn('Storage unavailable', error instanceof Error ? error.message : error);
+    return new DomainError(
+      'unavailable',
+      'The service cannot reach its storage right now. Retry after the time in Retry-After.',
+      { 'retry-after': String(storageRetryAfterSeconds) },
+    );
+  }
   // Anything else is our fault: log it in full, tell the client nothing internal.
   log.error('Unhandled error', error);
   return internal('An internal server error occurred. Quote the request-id when reporting it.');

@@ -14,14 +14,29 @@ interface CompiledRoute {
   paramNames: string[];
 }
 
+/**
+ * Segments may also mix literals and parameters, as Graph's function calls do:
+ * `findTenantInformationByTenantId(tenantId='{tenantId}')` (a quote may arrive as `%27`).
+ */
 function compileRoute(registration: HttpRegistration): CompiledRoute {
   const paramNames: string[] = [];
   const segments = registration.route.split('/').map((segment) => {
     const param = /^\{(\*?)([A-Za-z_][\w]*)(?::[^}?]+)?(\?)?\}$/.exec(segment);
-    if (!param) return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
-    paramNames.push(param[2]);
-    const value = param[1] ? '(.+)' : '([^/]+)';
-    return param[3] ? `(?:/${value})?` : `/${value}`;
+    if (param) {
+      paramNames.push(param[2]);
+      const value = param[1] ? '(.+)' : '([^/]+)';
+      return param[3] ? `(?:/${value})?` : `/${value}`;
+    }
+    const parts = segment.split(/\{([A-Za-z_]\w*)\}/);
+    return `/${parts
+      .map((part, index) => {
+        if (index % 2 === 1) {
+          paramNames.push(part);
+          return "([^/']+)";
+        }
+        return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/'/g, "(?:'|%27)");
+      })
+      .join('')}`;
   });
   return { registration, pattern: new RegExp(`^${segments.join('')}/?$`, 'i'), paramNames };
 }

@@ -6,13 +6,13 @@
 import { odata } from '@azure/data-tables';
 import { invalid } from '../domain/errors';
 
-export type FieldType = 'string' | 'dateTime' | 'enum' | 'guid' | 'duration';
+export type FieldType = 'string' | 'dateTime' | 'enum' | 'guid' | 'duration' | 'boolean';
 
 export interface FieldSpec<T> {
   /** OData property path as clients write it, e.g. 'status', 'customer/tenantId'. */
   path: string;
   type: FieldType;
-  /** Value of the field on an entity; dateTime values are UTC ISO 8601 with 7 fractional digits. */
+  /** Value of the field on an entity; dateTime values are UTC ISO 8601 with 7 fractional digits, booleans 'true'/'false'. */
   get(entity: T): string | null;
   /** For 'enum': a literal must be one of these. */
   enumValues?: readonly string[];
@@ -198,7 +198,7 @@ function parseSelect<T>(value: string, spec: CollectionSpec<T>): string[] {
 // $filter tokenizer
 // ---------------------------------------------------------------------------------------------
 
-type LiteralType = 'string' | 'guid' | 'dateTime' | 'duration' | 'null';
+type LiteralType = 'string' | 'guid' | 'dateTime' | 'duration' | 'boolean' | 'null';
 
 type Token =
   | { kind: 'open' | 'close' | 'comma'; text: string; pos: number }
@@ -241,7 +241,11 @@ function tokenize(text: string): Token[] {
         matchSticky(GUID_TOKEN_RE, text, pos, (match) => literalToken('guid', match, pos)) ??
         matchSticky(BARE_LITERAL_RE, text, pos, (match) => bareLiteralToken(match, pos)) ??
         matchSticky(PATH_RE, text, pos, (match) =>
-          match.toLowerCase() === 'null' ? literalToken('null', match, pos) : { kind: 'word', text: match, pos },
+          match.toLowerCase() === 'null'
+            ? literalToken('null', match, pos)
+            : match.toLowerCase() === 'true' || match.toLowerCase() === 'false'
+              ? literalToken('boolean', match.toLowerCase(), pos)
+              : { kind: 'word', text: match, pos },
         );
       if (!token) throw filterError(`unexpected character '${ch}' at position ${pos + 1}.`);
       tokens.push(token);
@@ -375,7 +379,7 @@ class FilterParser<T> {
     }
     this.next();
 
-    if (field.type === 'duration' && op !== 'eq' && op !== 'ne') {
+    if ((field.type === 'duration' || field.type === 'boolean') && op !== 'eq' && op !== 'ne') {
       throw filterError(`operator '${op}' is not supported for property '${field.path}'; use eq or ne.`);
     }
     const value = coerceLiteral(field, right);
@@ -426,6 +430,7 @@ const LITERAL_DESCRIPTIONS: Record<LiteralType, string> = {
   guid: 'GUID',
   dateTime: 'dateTimeOffset',
   duration: 'duration',
+  boolean: 'boolean',
   null: 'null',
 };
 
@@ -464,6 +469,9 @@ function coerceLiteral<T>(field: FieldSpec<T>, token: Extract<Token, { kind: 'li
       if (normalized === undefined) throw invalid('dateTimeOffset (e.g. 2026-01-01T00:00:00Z)');
       return normalized;
     }
+    case 'boolean':
+      if (token.type !== 'boolean') throw mismatch();
+      return value;
     case 'duration':
       if (token.type !== 'string' && token.type !== 'duration') throw mismatch();
       if (!DURATION_RE.test(value)) throw invalid('ISO 8601 duration (e.g. P180D)');

@@ -1,6 +1,8 @@
-import { RestError, TableClient, TableServiceClient } from '@azure/data-tables';
+import { RestError, TableClient } from '@azure/data-tables';
 import { config } from '../config';
 import { stale } from '../domain/errors';
+import { storageAccount } from './storageAccount';
+import { whenTableNotFound } from './storageBudget';
 
 /** Every table the service uses, created once per process on first use. */
 export const tableNames = {
@@ -24,25 +26,15 @@ export type TableName = (typeof tableNames)[keyof typeof tableNames];
 
 const clients = new Map<TableName, TableClient>();
 let tablesReady: Promise<void> | undefined;
-
-function connectionOptions(connectionString: string): { allowInsecureConnection: boolean } {
-  // Azurite speaks plain HTTP; a real account never does.
-  return {
-    allowInsecureConnection: /UseDevelopmentStorage=true|^DefaultEndpointsProtocol=http;|=http:\/\//i.test(
-      connectionString,
-    ),
-  };
-}
+// A table deleted behind the service's back is created again by the next request (storageBudget.ts).
+whenTableNotFound(() => {
+  tablesReady = undefined;
+});
 
 export function tableClient(name: TableName): TableClient {
   let client = clients.get(name);
   if (!client) {
-    const connectionString = config().storageConnectionString;
-    client = TableClient.fromConnectionString(
-      connectionString,
-      `${config().tablePrefix}${name}`,
-      connectionOptions(connectionString),
-    );
+    client = storageAccount().table(`${config().tablePrefix}${name}`);
     clients.set(name, client);
   }
   return client;
@@ -51,8 +43,7 @@ export function tableClient(name: TableName): TableClient {
 /** Creates the tables if needed. Cheap after the first call: callers await it before any I/O. */
 export function ensureTables(): Promise<void> {
   tablesReady ??= (async () => {
-    const connectionString = config().storageConnectionString;
-    const service = TableServiceClient.fromConnectionString(connectionString, connectionOptions(connectionString));
+    const service = storageAccount().tableService();
     await Promise.all(
       Object.values(tableNames).map(async (name) => {
         try {

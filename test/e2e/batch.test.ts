@@ -61,10 +61,10 @@ describe('$batch', () => {
     ]);
     const created = responses.get('1') as BatchResponse;
     expect(created.status).toBe(201);
-    expect(created.headers.location).toBe(
+    expect(created.headers.Location).toBe(
       `${host.url}/beta/tenantRelationships/delegatedAdminRelationships/${created.body?.id}`,
     );
-    expect(created.headers.etag).toBe(created.body?.['@odata.etag']);
+    expect(created.headers.ETag).toBe(created.body?.['@odata.etag']);
     const listed = responses.get('2') as BatchResponse;
     expect(listed.status).toBe(200);
     expect(listed.body?.['@odata.context']).toBe(

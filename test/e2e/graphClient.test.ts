@@ -1,126 +1,120 @@
-import {
-  AuthenticationHandler,
-  AuthenticationProvider,
-  Client as GraphClient,
-  Middleware,
-  MiddlewareFactory,
-} from '@microsoft/microsoft-graph-client';
-import type { DelegatedAdminRelationship, DelegatedAdminRelationshipRequest } from '@microsoft/microsoft-graph-types';
-import { Client, roles, startTestHost, TestHost } from './support';
+import { Client as GraphClient, PageIterator } from '@microsoft/microsoft-graph-client';
+import type {
+  DelegatedAdminAccessAssignment,
+  DelegatedAdminRelationship,
+  DelegatedAdminRelationshipRequest,
+} from '@microsoft/microsoft-graph-types';
+import { randomUUID } from 'node:crypto';
+import { HttpsTestHost, startHttpsTestHost } from './https';
+import { classicGraphClient } from './sdkClients';
+import { roles } from './support';
 
 /**
- * The official Graph JS client, pointed at the local host by its base URL. The client's own
- * authentication middleware sends tokens only to https Graph hosts (and strips them otherwise),
- * so over the local host's plain http a one-line middleware sets the header instead.
+ * The classic Graph JS client exactly as an application sets it up (sdkClients.ts): its own
+ * authentication provider and middleware chain, the local host as its base URL and in
+ * `customHosts`. It attaches the token only to https hosts, so this works over HTTPS alone.
  */
-function bearerMiddleware(token: string): Middleware {
-  let next: Middleware | undefined;
-  return {
-    execute: async (context) => {
-      context.options = {
-        ...context.options,
-        headers: { ...context.options?.headers, Authorization: `Bearer ${token}` },
-      };
-      await next?.execute(context);
-    },
-    setNext: (middleware) => {
-      next = middleware;
-    },
-  };
-}
-
-describe('Microsoft Graph JS client against the local host', () => {
-  let host: TestHost;
+describe('classic Microsoft Graph JS client over HTTPS', () => {
+  let host: HttpsTestHost;
   let partner: GraphClient;
   let customer: GraphClient;
   let customerTenantId: string;
 
   beforeAll(async () => {
-    host = await startTestHost();
-    const tenants = await new Client(host.url).tenants();
+    host = await startHttpsTestHost();
+    const tenants = await host.client.tenants();
     customerTenantId = tenants.customerTenantId;
-    const graphFor = (token: string): GraphClient =>
-      GraphClient.initWithMiddleware({
-        baseUrl: host.url,
-        defaultVersion: 'v1.0',
-        middleware: MiddlewareFactory.getDefaultMiddlewareChain({} as AuthenticationProvider).map((middleware) =>
-          middleware instanceof AuthenticationHandler ? bearerMiddleware(token) : middleware,
-        ),
-      });
-    partner = graphFor(tenants.partner);
-    customer = graphFor(tenants.customer);
+    partner = classicGraphClient(host, tenants.partner);
+    customer = classicGraphClient(host, tenants.customer);
   });
 
   afterAll(() => host.close());
 
   const collection = '/tenantRelationships/delegatedAdminRelationships';
 
-  it('creates, reads, lists with $filter and paging, patches with If-Match and locks for approval', async () => {
+  it('creates, locks, approves, assigns a group, pages the list and patches with If-Match', async () => {
     const created: DelegatedAdminRelationship = await partner.api(collection).post({
-      displayName: 'Graph client relationship',
+      displayName: 'Classic client relationship',
       duration: 'P2Y',
-      customer: { tenantId: customerTenantId, displayName: 'Contoso' },
-      accessDetails: { unifiedRoles: [{ roleDefinitionId: roles.exchangeAdministrator }] },
-      autoExtendDuration: 'P180D',
+      customer: { tenantId: customerTenantId },
+      accessDetails: {
+        unifiedRoles: [
+          { roleDefinitionId: roles.exchangeAdministrator },
+          { roleDefinitionId: roles.intuneAdministrator },
+        ],
+      },
     });
-    expect(created).toMatchObject({ status: 'created', duration: 'P730D', autoExtendDuration: 'P180D' });
-    expect(created.id).toMatch(/^[0-9a-f-]{73}$/);
+    expect(created).toMatchObject({ status: 'created', duration: 'P730D', autoExtendDuration: 'PT0S' });
+    const relationship = `${collection}/${created.id}`;
 
-    const read: DelegatedAdminRelationship & { '@odata.etag': string } = await partner
-      .api(`${collection}/${created.id}`)
-      .get();
-    expect(read.displayName).toBe('Graph client relationship');
-    expect(read['@odata.etag']).toMatch(/^W\/"/);
+    const lock: DelegatedAdminRelationshipRequest & { invitationUrl?: string } = await partner
+      .api(`${relationship}/requests`)
+      .post({ action: 'lockForApproval' });
+    expect(lock).toMatchObject({ action: 'lockForApproval', status: 'succeeded' });
+    expect(lock.invitationUrl).toContain(String(created.id));
+
+    const approve: DelegatedAdminRelationshipRequest = await customer
+      .api(`${relationship}/requests`)
+      .post({ action: 'approve' });
+    expect(approve).toMatchObject({ action: 'approve', status: 'succeeded' });
+
+    const group = randomUUID();
+    const assignment: DelegatedAdminAccessAssignment = await partner.api(`${relationship}/accessAssignments`).post({
+      accessContainer: { accessContainerId: group, accessContainerType: 'securityGroup' },
+      accessDetails: { unifiedRoles: [{ roleDefinitionId: roles.exchangeAdministrator }] },
+    });
+    expect(assignment).toMatchObject({ status: 'pending', accessContainer: { accessContainerId: group } });
+    const assignments = await partner.api(`${relationship}/accessAssignments`).get();
+    expect(assignments.value).toEqual([expect.objectContaining({ id: assignment.id, status: 'active' })]);
 
     for (let i = 0; i < 4; i++) {
       await partner.api(collection).post({
-        displayName: `Paged ${i}`,
+        displayName: `Classic paged ${i}`,
         duration: 'P30D',
-        accessDetails: { unifiedRoles: [{ roleDefinitionId: roles.intuneAdministrator }] },
+        accessDetails: { unifiedRoles: [{ roleDefinitionId: roles.globalReader }] },
       });
     }
-    const unsupported = await partner
-      .api(collection)
-      .filter("startswith(displayName,'Paged')")
-      .get()
-      .catch((error: { statusCode: number; code: string }) => error);
-    expect(unsupported).toMatchObject({ statusCode: 400, code: 'badRequest' });
+    // Two per page: the SDK's own iterator follows the absolute https nextLinks, token included.
+    const firstPage = await partner.api(collection).top(2).get();
+    expect(String(firstPage['@odata.nextLink'])).toMatch(new RegExp(`^${host.url}/v1\\.0/tenantRelationships/`));
+    const seen: DelegatedAdminRelationship[] = [];
+    await new PageIterator(partner, firstPage, (item: DelegatedAdminRelationship) => {
+      seen.push(item);
+      return true;
+    }).iterate();
+    expect(seen.map((item) => item.displayName).sort()).toEqual([
+      'Classic client relationship',
+      'Classic paged 0',
+      'Classic paged 1',
+      'Classic paged 2',
+      'Classic paged 3',
+    ]);
+    expect(seen.find((item) => item.id === created.id)?.status).toBe('active');
 
-    const seen: string[] = [];
-    let page = await partner.api(collection).filter("status eq 'created'").top(2).get();
-    seen.push(...page.value.map((r: DelegatedAdminRelationship) => r.displayName));
-    while (page['@odata.nextLink']) {
-      // The client parses absolute URLs only when they are https; over http, hand it the path.
-      page = await partner.api(String(page['@odata.nextLink']).replace(`${host.url}/v1.0`, '')).get();
-      seen.push(...page.value.map((r: DelegatedAdminRelationship) => r.displayName));
-    }
-    expect(seen.sort()).toEqual(['Graph client relationship', 'Paged 0', 'Paged 1', 'Paged 2', 'Paged 3']);
-
+    const read: DelegatedAdminRelationship & { '@odata.etag': string } = await partner.api(relationship).get();
     const patched: DelegatedAdminRelationship = await partner
-      .api(`${collection}/${created.id}`)
+      .api(relationship)
       .header('If-Match', read['@odata.etag'])
-      .patch({ displayName: 'Renamed by Graph client', autoExtendDuration: 'PT0S' });
-    expect(patched).toMatchObject({ displayName: 'Renamed by Graph client', autoExtendDuration: 'PT0S' });
+      .patch({ autoExtendDuration: 'P180D' });
+    expect(patched).toMatchObject({ id: created.id, status: 'active', autoExtendDuration: 'P180D' });
 
     const stale = await partner
-      .api(`${collection}/${created.id}`)
+      .api(relationship)
       .header('If-Match', read['@odata.etag'])
-      .patch({ displayName: 'Lost update' })
+      .patch({ autoExtendDuration: 'PT0S' })
       .catch((error: { statusCode: number; code: string }) => error);
     expect(stale).toMatchObject({ statusCode: 412, code: 'preconditionFailed' });
+    expect((await partner.api(relationship).get()).autoExtendDuration).toBe('P180D');
+  });
 
-    const lock: DelegatedAdminRelationshipRequest = await partner
-      .api(`${collection}/${created.id}/requests`)
-      .post({ action: 'lockForApproval' });
-    expect(lock).toMatchObject({ action: 'lockForApproval', status: 'succeeded' });
-
-    await customer.api(`${collection}/${created.id}/requests`).post({ action: 'approve' });
-    const active: DelegatedAdminRelationship = await partner.api(`${collection}/${created.id}`).get();
-    expect(active.status).toBe('active');
-    const requests = await partner.api(`${collection}/${created.id}/requests`).get();
-    expect(requests.value.map((r: DelegatedAdminRelationshipRequest) => r.action).sort()).toEqual([
-      'approve',
-      'lockForApproval',
-    ]);
+  it('sends the token to no host but the custom ones', async () => {
+    // Without customHosts the client withholds the token from a non-Graph host: the service says 401.
+    const token = await host.client.token({ tid: randomUUID(), roles: ['AdminAgent'] });
+    const refused = await classicGraphClient(host, token, [])
+      .api(collection)
+      .get()
+      .catch((error: { statusCode: number }) => error);
+    expect(refused).toMatchObject({ statusCode: 401, code: 'InvalidAuthenticationToken' });
+    expect((await classicGraphClient(host, token).api(collection).get()).value).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { LocalHost, loadFunctions, startLocalHost } from '../../scripts/localHost';
+import type { Dispatcher } from 'undici';
+import { LocalHost, loadFunctions, startLocalHost, TlsOptions } from '../../scripts/localHost';
 
 /** Test helpers that talk to the service only over HTTP, as a client would. */
 
@@ -15,10 +16,10 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
-/** Loads the functions into this test file's module registry and serves them on a free port. */
-export async function startTestHost(): Promise<TestHost> {
+/** Loads the functions into this test file's module registry and serves them on a free port (HTTPS with `tls`). */
+export async function startTestHost(options: { tls?: TlsOptions } = {}): Promise<TestHost> {
   loadFunctions(path.join(__dirname, '..', '..', 'functions'));
-  const host: LocalHost = await startLocalHost({ port: 0, runTimers: false });
+  const host: LocalHost = await startLocalHost({ port: 0, runTimers: false, tls: options.tls });
   return { url: host.url, close: () => host.close() };
 }
 
@@ -56,7 +57,11 @@ export interface CallResult<T = Record<string, unknown>> {
 }
 
 export class Client {
-  constructor(readonly baseUrl: string) {}
+  /** `dispatcher`: an undici Agent that trusts an HTTPS test host's certificate. */
+  constructor(
+    readonly baseUrl: string,
+    private readonly dispatcher?: Dispatcher,
+  ) {}
 
   async call<T = Record<string, unknown>>(
     method: string,
@@ -70,7 +75,8 @@ export class Client {
       body = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await fetch(url.startsWith('http') ? url : `${this.baseUrl}${url}`, { method, headers, body });
+    const target = url.startsWith('http') ? url : `${this.baseUrl}${url}`;
+    const response = await fetch(target, { method, headers, body, dispatcher: this.dispatcher });
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
   }

@@ -619,7 +619,7 @@ describe('relationships store', () => {
       const locked = applyRequestAction(
         afterMove.value,
         'lockForApproval',
-        { tenantId: partnerA, isAdminAgent: true, isGlobalAdministrator: false },
+        { tenantId: partnerA, isAdminAgent: true, managesCustomerRelationships: false },
         now,
       );
       await replaceRelationship(afterMove.value, locked, afterMove.etag, cause);
@@ -668,7 +668,7 @@ describe('relationships store', () => {
       const approved = applyRequestAction(
         open,
         'approve',
-        { tenantId: customer, isAdminAgent: false, isGlobalAdministrator: true },
+        { tenantId: customer, isAdminAgent: false, managesCustomerRelationships: true },
         now,
         'Fabrikam',
       );

@@ -111,7 +111,12 @@ describe('DAP removal warnings', () => {
   });
 
   it('maps roles to the admin centers they manage', () => {
-    expect(servicesManagedBy([exchange]).map((service) => service.id)).toEqual(['M365AdminCenter', 'Exchange']);
+    // Exchange Administrator also manages Microsoft 365 groups, in Entra.
+    expect(servicesManagedBy([exchange]).map((service) => service.id)).toEqual([
+      'M365AdminCenter',
+      'Entra',
+      'Exchange',
+    ]);
   });
 });
 

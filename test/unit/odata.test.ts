@@ -418,7 +418,7 @@ describe('$filter parsing', () => {
     ['function call', "startswith(displayName, 'a')", "functions such as 'startswith' are not supported"],
     ['comma', "status eq 'active', 'terminated'", "unexpected ','"],
     ['bad character', "status eq 'active' && 1", "unexpected character '&'"],
-    ['boolean literal', 'displayName eq true', "unexpected 'true'"],
+    ['boolean literal on a string property', 'displayName eq true', 'a boolean value cannot be compared'],
     ['numeric comparison', '1 eq 1', "unsupported literal '1'"],
   ])('rejects %s', (_name, filter, message) => {
     expectBadRequest(() => filterOf(filter), 'Invalid $filter', message);
@@ -720,5 +720,27 @@ describe('literal normalisation', () => {
     );
     expect(matchesFilter(query.filter, fake({ autoExtendDuration: 'PT0S' }), normalizingSpec)).toBe(true);
     expect(toTableFilter(query.filter, normalizingSpec)).toBe("autoExtendDuration eq 'PT0S'");
+  });
+});
+
+describe('boolean properties', () => {
+  interface Flagged {
+    isBuiltIn: boolean;
+  }
+  const flags: CollectionSpec<Flagged> = {
+    fields: [{ path: 'isBuiltIn', type: 'boolean', get: (f) => String(f.isBuiltIn) }],
+    selectable: ['isBuiltIn'],
+  };
+  const filterOf = (text: string) => parseCollectionQuery(new URLSearchParams({ $filter: text }), flags).filter;
+
+  it('compares with true and false literals', () => {
+    expect(matchesFilter(filterOf('isBuiltIn eq true'), { isBuiltIn: true }, flags)).toBe(true);
+    expect(matchesFilter(filterOf('isBuiltIn eq false'), { isBuiltIn: true }, flags)).toBe(false);
+    expect(matchesFilter(filterOf('isBuiltIn ne false'), { isBuiltIn: true }, flags)).toBe(true);
+  });
+
+  it('refuses strings and ordering for booleans', () => {
+    expect(() => filterOf("isBuiltIn eq 'true'")).toThrow(DomainError);
+    expect(() => filterOf('isBuiltIn gt false')).toThrow(/use eq or ne/);
   });
 });

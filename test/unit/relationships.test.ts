@@ -63,12 +63,12 @@ function inStatus(status: RelationshipStatus, overrides: Partial<Relationship> =
   return { ...created(), status, ...overrides };
 }
 
-const partnerAdminAgent: Actor = { tenantId: PARTNER, isAdminAgent: true, isGlobalAdministrator: false };
-const partnerHelpdesk: Actor = { tenantId: PARTNER, isAdminAgent: false, isGlobalAdministrator: false };
-const partnerGlobalAdmin: Actor = { tenantId: PARTNER, isAdminAgent: false, isGlobalAdministrator: true };
-const customerGlobalAdmin: Actor = { tenantId: CUSTOMER, isAdminAgent: false, isGlobalAdministrator: true };
-const customerUser: Actor = { tenantId: CUSTOMER, isAdminAgent: true, isGlobalAdministrator: false };
-const otherGlobalAdmin: Actor = { tenantId: OTHER, isAdminAgent: false, isGlobalAdministrator: true };
+const partnerAdminAgent: Actor = { tenantId: PARTNER, isAdminAgent: true, managesCustomerRelationships: false };
+const partnerHelpdesk: Actor = { tenantId: PARTNER, isAdminAgent: false, managesCustomerRelationships: false };
+const partnerGlobalAdmin: Actor = { tenantId: PARTNER, isAdminAgent: false, managesCustomerRelationships: true };
+const customerGlobalAdmin: Actor = { tenantId: CUSTOMER, isAdminAgent: false, managesCustomerRelationships: true };
+const customerUser: Actor = { tenantId: CUSTOMER, isAdminAgent: true, managesCustomerRelationships: false };
+const otherGlobalAdmin: Actor = { tenantId: OTHER, isAdminAgent: false, managesCustomerRelationships: true };
 
 function domainErrorOf(action: () => unknown): DomainError {
   try {
