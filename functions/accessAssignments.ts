@@ -1,4 +1,5 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { assignmentContract, selectableOf } from '../shared/domain/contracts';
 import {
   createAssignment,
   deleteAssignment,
@@ -25,7 +26,7 @@ export const assignmentCollection: CollectionSpec<AccessAssignment> = {
     { path: 'createdDateTime', type: 'dateTime', get: (a) => a.createdDateTime },
     { path: 'lastModifiedDateTime', type: 'dateTime', get: (a) => a.lastModifiedDateTime },
   ],
-  selectable: ['id', 'accessContainer', 'accessDetails', 'status', 'createdDateTime', 'lastModifiedDateTime'],
+  selectable: selectableOf(assignmentContract),
 };
 
 function assignmentBody(

@@ -1,4 +1,5 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { operationContract, selectableOf } from '../shared/domain/contracts';
 import { notFound } from '../shared/domain/errors';
 import { Operation, operationStatuses, operationTypes } from '../shared/domain/operations';
 import { graphTypes, operationsPath, operationView } from '../shared/http/graphViews';
@@ -20,7 +21,7 @@ export const operationCollection: CollectionSpec<Operation> = {
     { path: 'createdDateTime', type: 'dateTime', get: (o) => o.createdDateTime },
     { path: 'lastModifiedDateTime', type: 'dateTime', get: (o) => o.lastModifiedDateTime },
   ],
-  selectable: ['id', 'operationType', 'data', 'status', 'createdDateTime', 'lastModifiedDateTime'],
+  selectable: selectableOf(operationContract),
 };
 
 export async function listOperationsHandler(

@@ -1,4 +1,5 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { relationshipContract, selectableOf } from '../shared/domain/contracts';
 import {
   createRelationship,
   deleteRelationship,
@@ -57,19 +58,7 @@ export const relationshipCollection: CollectionSpec<Relationship> = {
     },
     { path: 'duration', type: 'duration', sortable: false, get: (r) => r.duration, storageColumn: 'duration' },
   ],
-  selectable: [
-    'id',
-    'displayName',
-    'duration',
-    'customer',
-    'accessDetails',
-    'status',
-    'autoExtendDuration',
-    'createdDateTime',
-    'lastModifiedDateTime',
-    'activatedDateTime',
-    'endDateTime',
-  ],
+  selectable: selectableOf(relationshipContract),
 };
 
 const relationshipUrl = (scope: UrlScope, id: string): string => absoluteUrl(scope, `${relationshipsPath}/${id}`);

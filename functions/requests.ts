@@ -1,4 +1,5 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { requestContract, selectableOf } from '../shared/domain/contracts';
 import { assertReadable, requestAction } from '../shared/app/relationships';
 import { config } from '../shared/config';
 import { notFound } from '../shared/domain/errors';
@@ -26,7 +27,7 @@ export const requestCollection: CollectionSpec<RelationshipRequest> = {
     { path: 'createdDateTime', type: 'dateTime', get: (r) => r.createdDateTime },
     { path: 'lastModifiedDateTime', type: 'dateTime', get: (r) => r.lastModifiedDateTime },
   ],
-  selectable: ['id', 'action', 'status', 'createdDateTime', 'lastModifiedDateTime'],
+  selectable: selectableOf(requestContract),
 };
 
 const requestsPath = (relationshipId: string): string => `${relationshipsPath}/${relationshipId}/requests`;

@@ -9,6 +9,13 @@ import {
   supportRequestStatuses,
 } from '../domain/support';
 import { Stored } from '../query/paging';
+import {
+  accessRequestContract,
+  approvalContract,
+  selectableOf,
+  supportRequestContract,
+  ViewOf,
+} from '../domain/contracts';
 import { applySelect, CollectionSpec } from '../query/odata';
 import { toApiEtag } from './etag';
 import { entityBody, json } from './responses';
@@ -49,21 +56,7 @@ export const supportRequestCollection: CollectionSpec<SupportRequest> = {
     { path: 'lastModifiedDateTime', type: 'dateTime', get: (r) => r.lastModifiedDateTime },
     { path: 'closedDateTime', type: 'dateTime', get: (r) => r.closedDateTime },
   ],
-  selectable: [
-    'id',
-    'title',
-    'description',
-    'category',
-    'tenantId',
-    'resourceTenantId',
-    'allowAdvancedDiagnostics',
-    'status',
-    'assignedEngineer',
-    'createdBy',
-    'createdDateTime',
-    'lastModifiedDateTime',
-    'closedDateTime',
-  ],
+  selectable: selectableOf(supportRequestContract),
 };
 
 export const accessRequestCollection: CollectionSpec<AccessRequest> = {
@@ -74,19 +67,7 @@ export const accessRequestCollection: CollectionSpec<AccessRequest> = {
     { path: 'createdDateTime', type: 'dateTime', get: (a) => a.createdDateTime },
     { path: 'expirationDateTime', type: 'dateTime', get: (a) => a.expirationDateTime },
   ],
-  selectable: [
-    'id',
-    'supportRequestId',
-    'supportRequestTenantId',
-    'resourceTenantId',
-    'justification',
-    'requestedBy',
-    'status',
-    'createdDateTime',
-    'lastModifiedDateTime',
-    'expirationDateTime',
-    'endDateTime',
-  ],
+  selectable: selectableOf(accessRequestContract),
 };
 
 export const approvalCollection: CollectionSpec<AccessApproval> = {
@@ -96,21 +77,7 @@ export const approvalCollection: CollectionSpec<AccessApproval> = {
     { path: 'supportRequestTenantId', type: 'guid', get: (a) => a.supportRequestTenantId },
     { path: 'createdDateTime', type: 'dateTime', get: (a) => a.createdDateTime },
   ],
-  selectable: [
-    'id',
-    'accessRequestId',
-    'supportRequestId',
-    'supportRequestTenantId',
-    'resourceTenantId',
-    'justification',
-    'engineer',
-    'status',
-    'approvedBy',
-    'removedBy',
-    'createdDateTime',
-    'lastModifiedDateTime',
-    'endDateTime',
-  ],
+  selectable: selectableOf(approvalContract),
 };
 
 export function supportRequestView(request: SupportRequest): Record<string, unknown> {
@@ -128,7 +95,7 @@ export function supportRequestView(request: SupportRequest): Record<string, unkn
     createdDateTime: request.createdDateTime,
     lastModifiedDateTime: request.lastModifiedDateTime,
     closedDateTime: request.closedDateTime,
-  };
+  } satisfies ViewOf<typeof supportRequestContract>;
 }
 
 /** What the support request tenant and the engineer see: never the approval behind it. */
@@ -145,7 +112,7 @@ export function accessRequestView(accessRequest: AccessRequest): Record<string, 
     lastModifiedDateTime: accessRequest.lastModifiedDateTime,
     expirationDateTime: accessRequest.expirationDateTime,
     endDateTime: accessRequest.endedDateTime,
-  };
+  } satisfies ViewOf<typeof accessRequestContract>;
 }
 
 export function approvalView(approval: AccessApproval): Record<string, unknown> {
@@ -163,7 +130,7 @@ export function approvalView(approval: AccessApproval): Record<string, unknown> 
     createdDateTime: approval.createdDateTime,
     lastModifiedDateTime: approval.lastModifiedDateTime,
     endDateTime: approval.endedDateTime,
-  };
+  } satisfies ViewOf<typeof approvalContract>;
 }
 
 export function engineerView(engineer: SupportEngineer, openRequests: number): Record<string, unknown> {

@@ -146,26 +146,31 @@ export function relationshipToRow(relationship: Relationship): Entity {
 
 /**
  * What `relationshipFromRow` reads, and the tombstone flag: a list selects these, leaving out the
- * `request_*` properties (two to three per relationship once it is active).
+ * `request_*` properties (two to three per relationship once it is active). The columns are those
+ * `relationshipToRow` writes, so a field added there is selected too.
  */
-export const relationshipColumns = [
+export const relationshipColumns: readonly string[] = [
   'PartitionKey',
   'RowKey',
-  'id',
-  'displayName',
-  'duration',
-  'autoExtendDuration',
-  'customerTenantId',
-  'customerDisplayName',
-  'roleIds',
-  'status',
-  'createdDateTime',
-  'lastModifiedDateTime',
-  'activatedDateTime',
-  'endDateTime',
-  'lockedDateTime',
+  ...Object.keys(
+    relationshipToRow({
+      id: '00',
+      partnerTenantId: '',
+      displayName: '',
+      duration: '',
+      autoExtendDuration: 'PT0S',
+      customer: null,
+      roleIds: [],
+      status: 'created',
+      createdDateTime: '',
+      lastModifiedDateTime: '',
+      activatedDateTime: null,
+      endDateTime: null,
+      lockedDateTime: null,
+    }),
+  ).filter((name) => name !== 'partitionKey' && name !== 'rowKey'),
   'deleted',
-] as const;
+];
 
 export function relationshipFromRow(row: Record<string, unknown>): Relationship {
   const customerTenantId = optionalString(row.customerTenantId);
