@@ -17,6 +17,28 @@ export interface TestHost {
 }
 
 /** Loads the functions into this test file's module registry and serves them on a free port (HTTPS with `tls`). */
+/**
+ * One local host for the test file: started before its tests, closed after them. The client and
+ * the host's URL are ready inside tests (and in `beforeAll` hooks declared after this call).
+ */
+export function useTestHost(): { client: Client; host: { readonly url: string } } {
+  const client = new Client('');
+  let started: TestHost | undefined;
+  beforeAll(async () => {
+    started = await startTestHost();
+    client.baseUrl = started.url;
+  });
+  afterAll(() => started?.close());
+  return {
+    client,
+    host: {
+      get url() {
+        return started?.url ?? '';
+      },
+    },
+  };
+}
+
 export async function startTestHost(options: { tls?: TlsOptions } = {}): Promise<TestHost> {
   loadFunctions(path.join(__dirname, '..', '..', 'functions'));
   const host: LocalHost = await startLocalHost({ port: 0, runTimers: false, tls: options.tls });
@@ -59,7 +81,7 @@ export interface CallResult<T = Record<string, unknown>> {
 export class Client {
   /** `dispatcher`: an undici Agent that trusts an HTTPS test host's certificate. */
   constructor(
-    readonly baseUrl: string,
+    public baseUrl: string,
     private readonly dispatcher?: Dispatcher,
   ) {}
 

@@ -28,6 +28,7 @@ import { tableClient, tableNames } from '../../shared/store/tables';
 import { Stored } from '../../shared/query/paging';
 import { Operation } from '../../shared/domain/operations';
 import { RelationshipRequest } from '../../shared/domain/relationships';
+import { roles } from '../fixtures';
 
 /*
  * The store's writes as the use cases make them: a plan of shared/domain/relationshipChanges.ts,
@@ -67,7 +68,7 @@ async function deleteRelationship(relationship: Relationship, etag: string, caus
 }
 
 const userAdministrator = 'fe930be7-5e62-47db-91af-98c3a49a38b1';
-const globalReader = 'f2ef992c-3afb-46b9-b7cf-a126ee74c451';
+const globalReader = roles.globalReader;
 const now = DateTime.fromISO('2026-03-10T08:15:30.123Z', { zone: 'utc' });
 
 /** Who made a change, for the audit entries every store write records. */

@@ -14,10 +14,11 @@ import {
 import { Relationship } from '../../shared/domain/relationships';
 import { globalAdministratorRoleId } from '../../shared/domain/roles';
 import { toGraphDateTime } from '../../shared/domain/time';
+import { roles } from '../fixtures';
 
 const t0 = DateTime.fromISO('2026-01-01T00:00:00Z', { zone: 'utc' });
 const iso = (instant: DateTime): string => toGraphDateTime(instant);
-const exchange = '29232cdf-9323-42fd-ade2-1d097af3e4de';
+const exchange = roles.exchangeAdministrator;
 
 function relationship(overrides: Partial<Relationship> = {}): Relationship {
   return {
