@@ -2,6 +2,7 @@ import { jobNow, listJobs, runDueJob } from '../shared/app/jobs';
 import '../shared/app/maintenance';
 import '../shared/app/support';
 import { refreshServiceClock, serviceNow } from '../shared/clock';
+import { loggedJobRun } from '../shared/log';
 import { registerTimer } from '../shared/registrations';
 
 /**
@@ -14,9 +15,10 @@ for (const job of listJobs()) {
     name: job.id,
     schedule: job.schedule,
     handler: async (_timer, context) => {
-      await refreshServiceClock();
-      const report = await runDueJob(job, jobNow(job, serviceNow()));
-      context.log(`${job.id} finished`, JSON.stringify(report));
+      await loggedJobRun(context, job.id, async () => {
+        await refreshServiceClock();
+        return runDueJob(job, jobNow(job, serviceNow()));
+      });
     },
   });
 }

@@ -32,15 +32,18 @@ export const requestCollection: CollectionSpec<RelationshipRequest> = {
 
 const requestsPath = (relationshipId: string): string => `${relationshipsPath}/${relationshipId}/requests`;
 
-export function invitationUrl(relationshipId: string): string {
-  return config().invitationUrlTemplate.replace('{id}', encodeURIComponent(relationshipId));
+/** The customer's invitation link (SPEC §2.3, §17); `baseUrl` is PUBLIC_BASE_URL or the request's origin. */
+export function invitationUrl(relationshipId: string, baseUrl: string): string {
+  return config()
+    .invitationUrlTemplate.replace('{baseUrl}', baseUrl)
+    .replace('{id}', encodeURIComponent(relationshipId));
 }
 
 export async function createRequestHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const ifMatch = optionalIfMatch(request);
   const action = parseRequestAction(await readJsonBody(request));
   const { request: created, relationship } = await requestAction(request.params.id, action, ifMatch, callerOf(scope));
-  const extras = action === 'lockForApproval' ? { invitationUrl: invitationUrl(relationship.id) } : {};
+  const extras = action === 'lockForApproval' ? { invitationUrl: invitationUrl(relationship.id, scope.baseUrl) } : {};
   return entity(
     201,
     { ...requestView(created), ...extras },

@@ -8,6 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { lookupRoute, RouteLookup } from '../shared/http/routeTable';
 import { registeredTimers } from '../shared/registrations';
+import { hostLogHandler } from './hostLog';
 import { QueueListenerSettings, startQueueListeners } from './queueListener';
 import { localRequest } from './localRequest';
 
@@ -17,6 +18,9 @@ import { localRequest } from './localRequest';
  * prefix as host.json, runs the registered timers on their NCRONTAB schedules, and the queue
  * triggers from the storage account's queues (queueListener.ts).
  */
+
+/** Invocation logs, filtered by LOG_LEVEL as the Functions host filters by host.json's log levels. */
+const hostLog = hostLogHandler();
 
 /** Loads every function file so each registers itself, like the runtime's `main` glob does. */
 export function loadFunctions(directory: string): void {
@@ -67,7 +71,22 @@ function headersOf(message: IncomingMessage): Record<string, string> {
 async function dispatch(message: IncomingMessage, response: ServerResponse): Promise<void> {
   // The scheme the client used, so absolute URLs (Location, @odata.context, nextLink) follow it.
   const scheme = (message.socket as TLSSocket).encrypted ? 'https' : 'http';
-  const url = new URL(message.url ?? '/', `${scheme}://${message.headers.host ?? '127.0.0.1'}`);
+  // The request target is a path: appended to the origin, `//evil.example/...` stays a path
+  // (resolved against a base, it would name another host and leak into absolute URLs).
+  const target = message.url?.startsWith('/') ? message.url : `/${message.url ?? ''}`;
+  let url: URL;
+  try {
+    url = new URL(`${scheme}://${message.headers.host ?? '127.0.0.1'}${target}`);
+  } catch {
+    message.resume();
+    const failure = graphError(400, 'badRequest', 'The request target or Host header is malformed.');
+    response.writeHead(failure.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'request-id': failure.requestId,
+    });
+    response.end(failure.body);
+    return;
+  }
   const pathname = url.pathname.replace(/^\/+/, '/');
   const method = (message.method ?? 'GET').toUpperCase() as HttpMethod;
   const send = (status: number, body: string, headers: Record<string, string> = {}): void => {
@@ -104,7 +123,11 @@ async function dispatch(message: IncomingMessage, response: ServerResponse): Pro
     params,
     body: body.length ? body : undefined,
   });
-  const context = new InvocationContext({ invocationId: randomUUID(), functionName: registration.name });
+  const context = new InvocationContext({
+    invocationId: randomUUID(),
+    functionName: registration.name,
+    logHandler: hostLog,
+  });
   const returned = await registration.handler(request, context);
   if (writePlainResponse(returned, response)) return;
   const result = new HttpResponse(returned);
@@ -201,7 +224,11 @@ export async function startLocalHost(options: {
         (timer) =>
           // protect: a run still going when the next is due is skipped rather than overlapped.
           new Cron(timer.schedule, { protect: true }, async () => {
-            const context = new InvocationContext({ invocationId: randomUUID(), functionName: timer.name });
+            const context = new InvocationContext({
+              invocationId: randomUUID(),
+              functionName: timer.name,
+              logHandler: hostLog,
+            });
             const info: Timer = {
               isPastDue: false,
               schedule: { adjustForDST: false },

@@ -13,6 +13,7 @@ import {
 } from '../shared/store/queues';
 import { storageAccount } from '../shared/store/storageAccount';
 import { hostStorageConnectionName } from '../shared/storageSettings';
+import { hostLogHandler } from './hostLog';
 
 /**
  * The local host's queue triggers: what the Functions runtime's Storage queue listener does, on
@@ -272,12 +273,6 @@ class QueueListener {
   }
 }
 
-const consoleLog: LogHandler = (level, ...args) => {
-  if (level === 'error' || level === 'critical') console.error(...args);
-  else if (level === 'warning') console.warn(...args);
-  else console.log(...args);
-};
-
 /** Starts one listener per registered queue; `stop` lets messages being handled finish. */
 export function startQueueListeners(
   options: {
@@ -288,7 +283,7 @@ export function startQueueListeners(
 ): QueueListeners {
   const settings = { ...projectQueueSettings(), ...options.settings };
   const listeners = (options.registrations ?? registeredQueues()).map(
-    (registration) => new QueueListener(registration, settings, options.log ?? consoleLog),
+    (registration) => new QueueListener(registration, settings, options.log ?? hostLogHandler()),
   );
   const unsubscribe = onQueueMessageSent((queueName, visibleInSeconds) =>
     listeners

@@ -13,6 +13,13 @@ export interface AuthConfig {
   jwksUri?: string;
 }
 
+export interface PortalConfig {
+  /** PORTAL_CLIENT_ID: the portal's app registration (a single-page application), no secret. */
+  clientId?: string;
+  /** PORTAL_AUTHORITY: where users sign in, e.g. https://login.microsoftonline.com/organizations. */
+  authority: string;
+}
+
 export interface Config {
   /** The storage account: a connection string or identity-based settings (storageSettings.ts). */
   storage: StorageConnection;
@@ -22,7 +29,10 @@ export interface Config {
   auth: AuthConfig;
   /** Base URL used in Location headers and @odata.context/@odata.nextLink when the request's own origin is unknown. */
   publicBaseUrl?: string;
+  /** The customer's invitation link; `{id}` is the relationship id, `{baseUrl}` this service's base URL. */
   invitationUrlTemplate: string;
+  /** The web portal's Microsoft Entra sign-in (SPEC §17); without a client id only the sandbox picker signs in. */
+  portal: PortalConfig;
   maxBodyBytes: number;
   /** NCRONTAB schedule of each maintenance job, by job id (SPEC §4). */
   jobSchedules: Record<string, string>;
@@ -30,6 +40,10 @@ export interface Config {
   supportAccessRequestPendingExpiry: string;
   /** How long another instance's change to a partner profile or tenant name may go unseen (0: always read). */
   readCacheSeconds: number;
+  /** The tenant whose tokens may carry ServiceOperator (OPERATOR_TENANT_ID, SPEC §1). */
+  operatorTenantId?: string;
+  /** The tenant whose tokens may carry SupportEngineer (SUPPORT_TENANT_ID). */
+  supportTenantId?: string;
   /** The most one storage call may take, retries included, before the request answers 503 (STORAGE_TIMEOUT_SECONDS). */
   storageTimeoutSeconds: number;
 }
@@ -58,6 +72,15 @@ function pendingExpiry(value: string | undefined): string {
   return value.toUpperCase();
 }
 
+/** A tenant id setting: a GUID, kept lower-case as tokens' tids are compared. */
+function tenantIdSetting(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
+    throw new Error(`${name} must be a tenant id (a GUID).`);
+  }
+  return value.toLowerCase();
+}
+
 /** STORAGE_TIMEOUT_SECONDS: a positive number of seconds, fractions allowed (default 10). */
 function storageTimeoutSeconds(value: string | undefined): number {
   if (value === undefined) return 10;
@@ -76,8 +99,21 @@ function readCacheSeconds(value: string | undefined): number {
   return Number(value);
 }
 
-const defaultInvitationUrlTemplate =
+const microsoftInvitationUrlTemplate =
   'https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/{id}';
+/** In sandbox mode the customer approves on this service's own portal (SPEC §17). */
+const portalInvitationUrlTemplate = '{baseUrl}/portal/invitations/{id}';
+
+const defaultPortalAuthority = 'https://login.microsoftonline.com/organizations';
+
+/** PORTAL_AUTHORITY: an https URL (MSAL talks to it from the browser). */
+function portalAuthority(value: string | undefined): string {
+  if (value === undefined) return defaultPortalAuthority;
+  if (!URL.canParse(value) || new URL(value).protocol !== 'https:') {
+    throw new Error('PORTAL_AUTHORITY must be an https URL, e.g. https://login.microsoftonline.com/organizations.');
+  }
+  return value.replace(/\/+$/, '');
+}
 
 /** Issuer and audience of sandbox-minted tokens when none are configured. */
 export const sandboxIssuer = 'https://sts.sandbox.gdap.local/';
@@ -106,7 +142,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       jwksUri: nonEmpty(env.AUTH_JWKS_URI),
     },
     publicBaseUrl: nonEmpty(env.PUBLIC_BASE_URL),
-    invitationUrlTemplate: nonEmpty(env.INVITATION_URL_TEMPLATE) ?? defaultInvitationUrlTemplate,
+    invitationUrlTemplate:
+      nonEmpty(env.INVITATION_URL_TEMPLATE) ??
+      (sandboxMode ? portalInvitationUrlTemplate : microsoftInvitationUrlTemplate),
+    portal: {
+      clientId: nonEmpty(env.PORTAL_CLIENT_ID),
+      authority: portalAuthority(nonEmpty(env.PORTAL_AUTHORITY)),
+    },
     maxBodyBytes: 64 * 1024,
     jobSchedules: Object.fromEntries(
       Object.entries(defaultJobSchedules).map(([job, schedule]) => [
@@ -117,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     supportAccessRequestPendingExpiry: pendingExpiry(nonEmpty(env.SUPPORT_ACCESS_REQUEST_PENDING_EXPIRY)),
     readCacheSeconds: readCacheSeconds(nonEmpty(env.READ_CACHE_SECONDS)),
     storageTimeoutSeconds: storageTimeoutSeconds(nonEmpty(env.STORAGE_TIMEOUT_SECONDS)),
+    operatorTenantId: tenantIdSetting('OPERATOR_TENANT_ID', nonEmpty(env.OPERATOR_TENANT_ID)),
+    supportTenantId: tenantIdSetting('SUPPORT_TENANT_ID', nonEmpty(env.SUPPORT_TENANT_ID)),
   };
 }
 
@@ -126,4 +170,32 @@ let current: Config | undefined;
 export function config(): Config {
   current ??= Object.freeze(loadConfig(process.env));
   return current;
+}
+
+/** Application Insights through OpenTelemetry (shared/telemetry.ts); absent: telemetry is off. */
+export interface TelemetryConfig {
+  /** APPLICATIONINSIGHTS_CONNECTION_STRING. */
+  connectionString: string;
+  /**
+   * Entra ID authentication of the ingestion (APPLICATIONINSIGHTS_AUTHENTICATION_STRING
+   * `Authorization=AAD;ClientId=…`, as the Functions host reads it): a managed identity, the
+   * user-assigned one when a client id is given.
+   */
+  entra?: { clientId?: string };
+}
+
+/** Read apart from `config()`: telemetry starts before the function files, and before the environment is final locally. */
+export function loadTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig | undefined {
+  const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim();
+  if (!connectionString) return undefined;
+  const authentication = new Map(
+    (env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '')
+      .split(';')
+      .map((pair) => pair.split('=').map((part) => part.trim()))
+      .filter(([key, value]) => key && value)
+      .map(([key, value]) => [key.toLowerCase(), value] as const),
+  );
+  if (authentication.get('authorization')?.toUpperCase() !== 'AAD') return { connectionString };
+  const clientId = authentication.get('clientid');
+  return { connectionString, entra: clientId ? { clientId } : {} };
 }

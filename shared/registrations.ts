@@ -1,4 +1,5 @@
 import { app, HttpHandler, HttpMethod, StorageQueueHandler, TimerHandler } from '@azure/functions';
+import { loggedJobRun } from './log';
 import { storageQueueName } from './store/queues';
 import { hostStorageConnectionName } from './storageSettings';
 
@@ -91,13 +92,18 @@ const queueRegistrations: QueueRegistration[] = [];
 export function registerQueue(registration: QueueRegistration): void {
   // Resolved (and validated) now, so a bad name fails at start-up rather than on the first message.
   const queueName = storageQueueName(registration.queueName);
-  queueRegistrations.push(registration);
+  const logged: QueueRegistration = {
+    ...registration,
+    // One log line per message handled, as for every request and timer run.
+    handler: (message, context) =>
+      loggedJobRun(context, registration.name, async () => {
+        await registration.handler(message, context);
+        return { messageId: context.triggerMetadata?.id, dequeueCount: context.triggerMetadata?.dequeueCount };
+      }),
+  };
+  queueRegistrations.push(logged);
   if (inFunctionsRuntime) {
-    app.storageQueue(registration.name, {
-      queueName,
-      connection: hostStorageConnectionName,
-      handler: registration.handler,
-    });
+    app.storageQueue(logged.name, { queueName, connection: hostStorageConnectionName, handler: logged.handler });
   }
 }
 

@@ -1,10 +1,10 @@
 import { HttpRequest } from '@azure/functions';
-import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, JWTPayload, jwtVerify } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors as joseErrors, JWTPayload, jwtVerify } from 'jose';
 import { DateTime } from 'luxon';
 import { config } from '../config';
 import { isGuid } from '../domain/ids';
 import { internal, unauthorized } from '../domain/errors';
-import { Principal } from '../domain/principal';
+import { appRoles, Principal } from '../domain/principal';
 import { devPublicJwks, sandboxSigningAvailable } from './sandboxKeys';
 import { verifyOnce } from './tokenCache';
 
@@ -56,6 +56,44 @@ export async function authenticate(request: HttpRequest): Promise<Principal> {
 }
 
 /**
+ * The issuer a token must name. A multi-tenant app registration receives tokens from every
+ * customer's and partner's tenant, each with its own issuer: `AUTH_ISSUER` may then hold
+ * `{tenantid}`, which stands for the token's own `tid` (the signature, checked with it, makes the
+ * claim trustworthy; a token naming another tenant's issuer than its `tid` is refused).
+ */
+function expectedIssuer(token: string): string {
+  const template = config().auth.issuer;
+  if (!/\{tenantid\}/i.test(template)) return template;
+  let tid: unknown;
+  try {
+    tid = decodeJwt(token).tid;
+  } catch {
+    tid = undefined;
+  }
+  // A token without a usable tid fails the issuer check (no issuer has this shape).
+  return template.replace(/\{tenantid\}/gi, isGuid(tid) ? tid.toLowerCase() : '{missing tid}');
+}
+
+/**
+ * Platform app roles count only in their home tenant (SPEC §1): any tenant that consents to the
+ * app can give its own users every app role, so `ServiceOperator` is honoured only when the
+ * token's tenant is OPERATOR_TENANT_ID and `SupportEngineer` only when it is SUPPORT_TENANT_ID.
+ * Unset, they are never honoured outside sandbox mode, and honoured from any tenant in it.
+ */
+function honouredAppRoles(roles: string[], tenantId: string): string[] {
+  const { operatorTenantId, supportTenantId, sandboxMode } = config();
+  const homes: Record<string, string | undefined> = {
+    [appRoles.serviceOperator]: operatorTenantId,
+    [appRoles.supportEngineer]: supportTenantId,
+  };
+  return roles.filter((role) => {
+    if (!(role in homes)) return true;
+    const home = homes[role];
+    return home === undefined ? sandboxMode : home === tenantId;
+  });
+}
+
+/**
  * Validates one raw JWT (also used for second tokens such as X-Resource-Tenant-Authorization).
  * Lifetimes are checked against real time, never the sandbox clock (SPEC §11): a token from a
  * real identity provider keeps working whatever the test clock says.
@@ -73,7 +111,7 @@ export async function verifyToken(token: string): Promise<Principal> {
     payload = await verifyOnce(token, now, clockSkewSeconds, async () => {
       const verified = await jwtVerify(token, keys, {
         algorithms: ['RS256'],
-        issuer: config().auth.issuer,
+        issuer: expectedIssuer(token),
         audience: config().auth.audience,
         clockTolerance: clockSkewSeconds,
         currentDate: now.toJSDate(),
@@ -93,7 +131,7 @@ export async function verifyToken(token: string): Promise<Principal> {
     tenantId: tenantId.toLowerCase(),
     objectId: objectId.toLowerCase(),
     directoryRoleIds: stringListClaim(payload, 'wids').map((id) => id.toLowerCase()),
-    appRoles: stringListClaim(payload, 'roles'),
+    appRoles: honouredAppRoles(stringListClaim(payload, 'roles'), tenantId.toLowerCase()),
     groups: stringListClaim(payload, 'groups').map((id) => id.toLowerCase()),
     appId: stringClaim(payload, 'appid') ?? stringClaim(payload, 'azp'),
     email: stringClaim(payload, 'email')?.toLowerCase(),

@@ -5,17 +5,21 @@ import { refreshServiceClock, serviceNow } from '../clock';
 import { config } from '../config';
 import { DomainError, internal } from '../domain/errors';
 import type { Caller } from '../app/caller';
+import { logRequest } from '../log';
 import { authenticate } from './auth';
 import { graphErrorCodes, statusOfKind } from './errors';
 import { json } from './responses';
 import { Principal } from '../domain/principal';
 import { isStorageUnavailable } from '../store/storageBudget';
+import { lookupRoute } from './routeTable';
 import { apiVersionOf, UrlScope } from './urls';
 
 /** What every handler gets besides the request: one `now` per request, and where it is served. */
 export interface RequestScope extends UrlScope {
   now: DateTime;
   log: InvocationContext;
+  /** The caller's tenant for the request's log line, once authenticated. */
+  logged: { tenantId?: string };
 }
 
 export interface AuthenticatedScope extends RequestScope {
@@ -48,6 +52,17 @@ export function graphErrorResponse(
   return { ...response, headers: { ...(response.headers as Record<string, string>), 'request-id': requestId } };
 }
 
+/**
+ * The base of absolute URLs. Outside sandbox mode it must be configured: the request's own Host
+ * header is the client's to choose, and would otherwise end up in Location and @odata links.
+ */
+function publicBaseUrl(url: URL): string {
+  const { publicBaseUrl: configured, sandboxMode } = config();
+  if (configured) return configured.replace(/\/+$/, '');
+  if (sandboxMode) return url.origin;
+  throw internal('The service is not configured: PUBLIC_BASE_URL must be set outside sandbox mode.');
+}
+
 /** What a client is told to wait when storage is unavailable. */
 const storageRetryAfterSeconds = 5;
 
@@ -70,19 +85,25 @@ function withCorrelation(
   handle: (request: HttpRequest, scope: RequestScope) => Promise<HttpResponseInit>,
 ): HttpHandler {
   return async (request, context) => {
+    const started = performance.now();
     const requestId = randomUUID();
     const clientRequestId = request.headers.get('client-request-id');
+    const url = new URL(request.url);
+    const logged: RequestScope['logged'] = {};
     let now: DateTime = DateTime.utc();
     let response: HttpResponseInit;
     try {
       await refreshServiceClock();
       now = serviceNow();
-      const url = new URL(request.url);
       const scope: RequestScope = {
         now,
-        baseUrl: config().publicBaseUrl ?? url.origin,
+        // Read when first used: a sandbox route outside sandbox mode answers 404 without one.
+        get baseUrl() {
+          return publicBaseUrl(url);
+        },
         apiVersion: apiVersionOf(url.pathname),
         log: context,
+        logged,
       };
       response = await handle(request, scope);
     } catch (error) {
@@ -91,8 +112,27 @@ function withCorrelation(
     const headers: Record<string, string> = { ...(response.headers as Record<string, string> | undefined) };
     headers['request-id'] = requestId;
     if (clientRequestId) headers['client-request-id'] = clientRequestId;
+    logRequest(context, {
+      requestId,
+      ...(clientRequestId ? { clientRequestId } : {}),
+      method: request.method,
+      route: routeTemplate(request.method, url.pathname),
+      status: response.status ?? 200,
+      durationMs: Math.round(performance.now() - started),
+      ...logged,
+    });
     return { ...response, headers };
   };
+}
+
+/** The template of the route serving a path (`$batch` items run here too, under the batch's function). */
+function routeTemplate(method: string, pathname: string): string | undefined {
+  try {
+    const found = lookupRoute(method, pathname.replace(/^\/+/, '/'));
+    return found.kind === 'found' ? found.registration.route : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The caller of a use case: the token's principal and the request's one `now`. */
@@ -105,8 +145,11 @@ export function graphRoute(
   handle: (request: HttpRequest, scope: AuthenticatedScope) => Promise<HttpResponseInit>,
 ): HttpHandler {
   return withCorrelation(async (request, scope) => {
+    // Copied once here (a misconfigured base URL fails every Graph request the same way).
+    const baseUrl = scope.baseUrl;
     const principal = await authenticate(request);
-    return handle(request, { ...scope, principal });
+    scope.logged.tenantId = principal.tenantId;
+    return handle(request, { ...scope, baseUrl, principal });
   });
 }
 

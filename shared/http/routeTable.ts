@@ -17,15 +17,19 @@ interface CompiledRoute {
 /**
  * Segments may also mix literals and parameters, as Graph's function calls do:
  * `findTenantInformationByTenantId(tenantId='{tenantId}')` (a quote may arrive as `%27`).
+ * The catch-all `{*name}` may be empty, as in ASP.NET routing; `{name:maxlength(0)?}` admits no
+ * value at all, which is how an Azure Functions route serves the site root.
  */
 function compileRoute(registration: HttpRegistration): CompiledRoute {
   const paramNames: string[] = [];
   const segments = registration.route.split('/').map((segment) => {
-    const param = /^\{(\*?)([A-Za-z_][\w]*)(?::[^}?]+)?(\?)?\}$/.exec(segment);
+    const param = /^\{(\*?)([A-Za-z_][\w]*)(?::([^}?]+))?(\?)?\}$/.exec(segment);
     if (param) {
-      paramNames.push(param[2]);
-      const value = param[1] ? '(.+)' : '([^/]+)';
-      return param[3] ? `(?:/${value})?` : `/${value}`;
+      const [, catchAll, name, constraint, optional] = param;
+      if (constraint === 'maxlength(0)' && optional) return '';
+      paramNames.push(name);
+      if (catchAll) return '(?:/(.*))?';
+      return optional ? '(?:/([^/]+))?' : '/([^/]+)';
     }
     const parts = segment.split(/\{([A-Za-z_]\w*)\}/);
     return `/${parts

@@ -1,5 +1,5 @@
 import { odata, TableEntityResult, TransactionAction } from '@azure/data-tables';
-import { partnerTenantOfRelationship } from '../domain/ids';
+import { isGuid, partnerTenantOfRelationship } from '../domain/ids';
 import { AssignmentSet, RelationshipChange, RelationshipWrite } from '../domain/relationshipChanges';
 import { normalizeName, Relationship, RelationshipRequest } from '../domain/relationships';
 import { CollectionQuery, CollectionSpec } from '../query/odata';
@@ -133,6 +133,8 @@ export async function findChild<T>(
   childId: string,
   fromRow: (row: Record<string, unknown>) => T,
 ): Promise<Stored<T> | undefined> {
+  // Children are named by GUIDs: anything else can never exist, and may hold what keys refuse.
+  if (!isGuid(childId)) return undefined;
   await ensureTables();
   try {
     const row = await relationships().getEntity<Record<string, unknown>>(

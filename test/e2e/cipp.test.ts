@@ -220,11 +220,10 @@ describe("CIPP's GDAP calls, replayed", () => {
       }),
       201,
     );
-    // CIPP checks the action, then builds the invitation link itself; the service's matches it.
+    // CIPP checks the action, then builds the invitation link itself; the service's own link (in
+    // sandbox mode its portal's invitation page, SPEC §17) names the same relationship.
     expect(locked.body.action).toBe('lockForApproval');
-    expect(locked.body.invitationUrl).toBe(
-      `https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/${relationshipId}`,
-    );
+    expect(locked.body.invitationUrl).toBe(`${host.url}/portal/invitations/${relationshipId}`);
   });
 
   it("the customer's Global Administrator approves the invitation", async () => {

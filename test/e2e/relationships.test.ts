@@ -375,8 +375,8 @@ describe('delegatedAdminRelationships', () => {
     expect(lockId).toMatch(new RegExp(`^${guid}$`));
     expect(locked.body.createdDateTime).toMatch(graphTimestamp);
     expect(locked.headers.get('location')).toBe(`${host.url}${relationshipsUrl}/${id}/requests/${lockId}`);
-    expect(String(locked.body.invitationUrl)).toContain(id);
-    expect(String(locked.body.invitationUrl)).toMatch(/^https:\/\//);
+    // In sandbox mode the invitation opens this service's own portal (SPEC §17).
+    expect(locked.body.invitationUrl).toBe(`${host.url}/portal/invitations/${id}`);
     const lockRead = expectOk(
       await client.call('GET', String(locked.headers.get('location')), { token: partner }),
       200,
