@@ -1,23 +1,22 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { assignmentContract, selectableOf } from '../shared/domain/contracts';
+import {
+  createAssignment,
+  deleteAssignment,
+  listAssignments,
+  readAssignment,
+  updateAssignment,
+} from '../shared/app/assignments';
 import { AccessAssignment, assignmentStatuses } from '../shared/domain/assignments';
 import { readJsonBody } from '../shared/http/body';
 import { requireIfMatch, toApiEtag } from '../shared/http/etag';
 import { assignmentsPath, assignmentView, graphTypes, operationsPath } from '../shared/http/graphViews';
-import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
-import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
+import { AuthenticatedScope, callerOf, graphRoute } from '../shared/http/handler';
 import { accepted, collectionPage, entityBody, json, noContent } from '../shared/http/responses';
 import { absoluteUrl, odataContext } from '../shared/http/urls';
+import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/query/odata';
+import { pageInMemory } from '../shared/query/paging';
 import { registerHttp } from '../shared/registrations';
-import {
-  createAssignment,
-  deleteAssignment,
-  findAssignment,
-  partnerRelationship,
-  updateAssignment,
-} from '../shared/app/assignments';
-import { pageInMemory } from '../shared/store/paging';
-import { listChildren } from '../shared/store/relationships';
-import { assignmentFromRow, childKinds } from '../shared/store/rows';
 
 /** Access assignments of a relationship (SPEC §3.2): the partner's own business, so customers get 404. */
 export const assignmentCollection: CollectionSpec<AccessAssignment> = {
@@ -27,7 +26,7 @@ export const assignmentCollection: CollectionSpec<AccessAssignment> = {
     { path: 'createdDateTime', type: 'dateTime', get: (a) => a.createdDateTime },
     { path: 'lastModifiedDateTime', type: 'dateTime', get: (a) => a.lastModifiedDateTime },
   ],
-  selectable: ['id', 'accessContainer', 'accessDetails', 'status', 'createdDateTime', 'lastModifiedDateTime'],
+  selectable: selectableOf(assignmentContract),
 };
 
 function assignmentBody(
@@ -53,10 +52,11 @@ export async function createAssignmentHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const body = await readJsonBody(request);
-  const { assignment, etag } = await createAssignment(request.params.id, body, scope);
+  const stored = await createAssignment(request.params.id, body, callerOf(scope));
+  const assignment = stored.value;
   const location = absoluteUrl(scope, `${assignmentsPath(assignment.relationshipId)}/${assignment.id}`);
-  return json(201, assignmentBody({ ...assignment, status: 'pending' }, etag, scope), {
-    etag: toApiEtag(etag),
+  return json(201, assignmentBody({ ...assignment, status: 'pending' }, stored.etag, scope), {
+    etag: toApiEtag(stored.etag),
     location,
   });
 }
@@ -66,10 +66,9 @@ export async function listAssignmentsHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const query = parseCollectionQuery(new URL(request.url).searchParams, assignmentCollection);
-  const relationship = await partnerRelationship(request.params.id, scope.principal, false);
-  const all = await listChildren(childKinds.assignment, relationship.value, assignmentFromRow);
+  const all = await listAssignments(request.params.id, scope.principal);
   const page = pageInMemory(all, query, assignmentCollection);
-  return collectionPage(request, scope, assignmentsPath(relationship.value.id), page, (item) =>
+  return collectionPage(request, scope, assignmentsPath(request.params.id.toLowerCase()), page, (item) =>
     applySelect(
       entityBody(assignmentView(item.value), { etag: item.etag, odataType: graphTypes.accessAssignment }),
       query.select,
@@ -79,8 +78,7 @@ export async function listAssignmentsHandler(
 
 export async function getAssignmentHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const { select } = parseEntityQuery(new URL(request.url).searchParams, assignmentCollection);
-  const relationship = await partnerRelationship(request.params.id, scope.principal, false);
-  const stored = await findAssignment(relationship.value, request.params.assignmentId);
+  const stored = await readAssignment(request.params.id, request.params.assignmentId, scope.principal);
   return json(200, assignmentBody(stored.value, stored.etag, scope, select), { etag: toApiEtag(stored.etag) });
 }
 
@@ -91,20 +89,14 @@ export async function updateAssignmentHandler(
 ): Promise<HttpResponseInit> {
   const etag = requireIfMatch(request);
   const body = await readJsonBody(request);
-  const result = await updateAssignment(
-    request.params.id,
-    request.params.assignmentId,
-    etag,
-    body,
-    scope,
-    assignmentView,
-  );
+  const { id, assignmentId } = request.params;
+  const result = await updateAssignment(id, assignmentId, etag, body, callerOf(scope), assignmentView);
   if (result.kind === 'unchanged') {
     return json(200, assignmentBody(result.stored.value, result.stored.etag, scope), {
       etag: toApiEtag(result.stored.etag),
     });
   }
-  return accepted(absoluteUrl(scope, `${operationsPath(result.operation.relationshipId)}/${result.operation.id}`));
+  return accepted(absoluteUrl(scope, `${operationsPath(result.relationshipId)}/${result.operation.id}`));
 }
 
 /** DELETE → 204; the assignment stays listed as `deleted` history and its group is free again. */
@@ -113,7 +105,7 @@ export async function deleteAssignmentHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const etag = requireIfMatch(request);
-  await deleteAssignment(request.params.id, request.params.assignmentId, etag, scope);
+  await deleteAssignment(request.params.id, request.params.assignmentId, etag, callerOf(scope));
   return noContent();
 }
 

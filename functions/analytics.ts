@@ -1,20 +1,15 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { setAutoExtend } from '../shared/app/relationships';
 import { parseBulkAutoExtend, relationshipAnalytics } from '../shared/domain/analytics';
 import { DomainError, forbidden } from '../shared/domain/errors';
-import { Relationship, updateRelationship } from '../shared/domain/relationships';
 import { readJsonBody } from '../shared/http/body';
-import { graphErrorCodes } from '../shared/http/errors';
-import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
-import { appRoles, hasAppRole, isGlobalAdministrator, Principal } from '../shared/http/principal';
+import { graphErrorCodes, statusOfKind } from '../shared/http/errors';
+import { AuthenticatedScope, callerOf, graphRoute } from '../shared/http/handler';
+import { appRoles, hasAppRole, isGlobalAdministrator, Principal } from '../shared/domain/principal';
 import { json } from '../shared/http/responses';
 import { registerHttp } from '../shared/registrations';
 import { assertPartnerMay } from '../shared/store/partners';
-import {
-  findRelationship,
-  listChildren,
-  listPartnerRelationships,
-  replaceRelationship,
-} from '../shared/store/relationships';
+import { listChildren, listPartnerRelationships } from '../shared/store/relationships';
 import { assignmentFromRow, childKinds } from '../shared/store/rows';
 import { relationshipCollection } from './relationships';
 
@@ -69,46 +64,22 @@ interface BulkResult {
   error?: { code: string; message: string };
 }
 
-const statusOf: Record<DomainError['kind'], keyof typeof graphErrorCodes> = {
-  invalid: 400,
-  forbidden: 403,
-  notFound: 404,
-  conflict: 409,
-  stale: 412,
-};
-
 const failed = (id: string, status: keyof typeof graphErrorCodes, message: string): BulkResult => ({
   id,
   status: 'failed',
   error: { code: graphErrorCodes[status], message },
 });
 
-/** Concurrent writers race on the ETag; the loser decides again on fresh state. */
-const maxAttempts = 5;
-
-async function setAutoExtend(id: string, autoExtendDuration: string, scope: AuthenticatedScope): Promise<BulkResult> {
-  const partnerTenantId = scope.principal.tenantId;
-  for (let attempt = 1; ; attempt++) {
-    const stored = await findRelationship(id);
-    // Only the partner's own relationships: anything else does not exist for this call (SPEC §1).
-    if (!stored || stored.value.partnerTenantId !== partnerTenantId) {
-      return failed(id, 404, `The delegated admin relationship '${id}' was not found.`);
+async function setAutoExtendOf(id: string, autoExtendDuration: string, scope: AuthenticatedScope): Promise<BulkResult> {
+  try {
+    await setAutoExtend(id, autoExtendDuration, callerOf(scope));
+    return { id, status: 'succeeded' };
+  } catch (error) {
+    if (!(error instanceof DomainError)) {
+      scope.log.error(`bulkAutoExtend failed on ${id}`, error);
+      return failed(id, 500, 'An internal server error occurred. Quote the request-id when reporting it.');
     }
-    try {
-      const current: Relationship = stored.value;
-      const next = updateRelationship(current, { autoExtendDuration }, scope.now, 'partner');
-      if (next.autoExtendDuration !== current.autoExtendDuration) {
-        await replaceRelationship(current, next, stored.etag, callerCause(scope));
-      }
-      return { id, status: 'succeeded' };
-    } catch (error) {
-      if (!(error instanceof DomainError)) {
-        scope.log.error(`bulkAutoExtend failed on ${id}`, error);
-        return failed(id, 500, 'An internal server error occurred. Quote the request-id when reporting it.');
-      }
-      if (error.kind === 'stale' && attempt < maxAttempts) continue;
-      return failed(id, statusOf[error.kind], error.message);
-    }
+    return failed(id, statusOfKind[error.kind], error.message);
   }
 }
 
@@ -123,7 +94,7 @@ export async function bulkAutoExtendHandler(
   // Account-state gate (SPEC §5.3): the whole call is refused when updates are not allowed.
   await assertPartnerMay(scope.principal.tenantId, 'updateGdap');
   const results = await mapLimited(input.relationshipIds, 5, (id) =>
-    setAutoExtend(id, input.autoExtendDuration, scope),
+    setAutoExtendOf(id, input.autoExtendDuration, scope),
   );
   return json(200, { results });
 }

@@ -7,12 +7,11 @@ import {
   parseConsent,
   unsupportedTokenMessage,
 } from '../shared/domain/consents';
-import { forbidden, invalid } from '../shared/domain/errors';
+import { forbidden, invalid, notFound } from '../shared/domain/errors';
 import { isGuid } from '../shared/domain/ids';
 import { readJsonBody } from '../shared/http/body';
-import { badRequest, notFound } from '../shared/http/errors';
 import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
-import { Principal } from '../shared/http/principal';
+import { Principal } from '../shared/domain/principal';
 import { json, noContent } from '../shared/http/responses';
 import { absoluteUrl } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
@@ -29,13 +28,13 @@ const consentsPath = (customerTenantId: string): string => `/v1/customers/${cust
 
 function customerParam(request: HttpRequest): string {
   const id = request.params.customerTenantId;
-  if (!isGuid(id)) throw badRequest('The customer tenant id must be a GUID.');
+  if (!isGuid(id)) throw invalid('The customer tenant id must be a GUID.');
   return id.toLowerCase();
 }
 
 function applicationParam(request: HttpRequest): string {
   const id = request.params.applicationId;
-  if (!isGuid(id)) throw badRequest('The application id must be a GUID.');
+  if (!isGuid(id)) throw invalid('The application id must be a GUID.');
   return id.toLowerCase();
 }
 

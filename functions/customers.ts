@@ -1,6 +1,7 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { createPlanned } from '../shared/app/relationships';
 import { Customer, missingDelegatedAccess, newCustomer, parseNewCustomer } from '../shared/domain/customers';
-import { forbidden } from '../shared/domain/errors';
+import { forbidden, invalid, notFound } from '../shared/domain/errors';
 import { isGuid, newGuid } from '../shared/domain/ids';
 import {
   assertGdapAllowed,
@@ -10,16 +11,15 @@ import {
 } from '../shared/domain/partners';
 import { activateDefault, createRelationship } from '../shared/domain/relationships';
 import { readJsonBody } from '../shared/http/body';
-import { badRequest, notFound } from '../shared/http/errors';
-import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
-import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../shared/http/principal';
+import { AuthenticatedScope, callerOf, graphRoute } from '../shared/http/handler';
+import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../shared/domain/principal';
 import { json } from '../shared/http/responses';
 import { absoluteUrl, UrlScope } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
 import { delegatedAccessFacts, findCustomer, insertCustomer } from '../shared/store/customers';
 import { setTenantDisplayName, tenantDisplayName } from '../shared/store/directory';
 import { getPartnerProfile } from '../shared/store/partners';
-import { insertRelationship, newRelationshipIdBesideName } from '../shared/store/relationships';
+import { newRelationshipIdBesideName } from '../shared/store/relationships';
 
 /**
  * Partner Center customers (SPEC §5.2): creation with its default GDAP relationship, and the reads
@@ -78,7 +78,7 @@ export async function createCustomerHandler(
       now,
     );
     // No access assignments: the partner must assign security groups explicitly (SPEC §5.2).
-    const stored = await insertRelationship(activateDefault(draft, now), callerCause(scope));
+    const stored = await createPlanned(activateDefault(draft, now), callerOf(scope));
     defaultGdapRelationshipId = stored.value.id;
   }
 
@@ -109,7 +109,7 @@ async function readableCustomer(
     );
   }
   const id = request.params.customerTenantId;
-  if (!isGuid(id)) throw badRequest('The customer id must be a tenant id (GUID).');
+  if (!isGuid(id)) throw invalid('The customer id must be a tenant id (GUID).');
   const tenantId = id.toLowerCase();
   const [customer, facts] = await Promise.all([findCustomer(tenantId), delegatedAccessFacts(principal, tenantId)]);
   const related =

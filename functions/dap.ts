@@ -3,7 +3,7 @@ import { forbidden, invalid } from '../shared/domain/errors';
 import { isGuid } from '../shared/domain/ids';
 import { toGraphDateTime } from '../shared/domain/time';
 import { AuthenticatedScope, graphRoute, RequestScope } from '../shared/http/handler';
-import { appRoles, canReadPartnerResources, hasAppRole } from '../shared/http/principal';
+import { appRoles, canReadPartnerResources, hasAppRole } from '../shared/domain/principal';
 import { json, noContent } from '../shared/http/responses';
 import { odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';

@@ -5,12 +5,12 @@ import { Relationship } from '../shared/domain/relationships';
 import { ManagedService, servicesManagedBy } from '../shared/domain/roles';
 import { customersPath, customerView, graphTypes, serviceManagementDetailView } from '../shared/http/graphViews';
 import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
-import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
-import { canReadPartnerResources, Principal } from '../shared/http/principal';
+import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/query/odata';
+import { canReadPartnerResources, Principal } from '../shared/domain/principal';
 import { collectionPage, entityBody, json } from '../shared/http/responses';
 import { odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
-import { Keyed, pageInMemory } from '../shared/store/paging';
+import { Keyed, pageInMemory } from '../shared/query/paging';
 import { activeRelationshipsWith } from '../shared/store/relationships';
 
 /**

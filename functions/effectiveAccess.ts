@@ -5,9 +5,8 @@ import { forbidden, invalid } from '../shared/domain/errors';
 import { isGuid } from '../shared/domain/ids';
 import { parseBody } from '../shared/domain/schema';
 import { readJsonBody } from '../shared/http/body';
-import { badRequest } from '../shared/http/errors';
 import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
-import { appRoles, hasAppRole } from '../shared/http/principal';
+import { appRoles, hasAppRole } from '../shared/domain/principal';
 import { json } from '../shared/http/responses';
 import { registerHttp } from '../shared/registrations';
 import { effectiveAccessFor, principalAccessTo } from '../shared/store/access';
@@ -25,9 +24,9 @@ export function effectiveAccessView(access: EffectiveAccess): Record<string, unk
 export async function callerAccessHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const params = new URL(request.url).searchParams;
   const option = [...params.keys()].find((name) => name !== 'customerTenantId');
-  if (option) throw badRequest(`Query parameter '${option}' is not supported; only customerTenantId is.`);
+  if (option) throw invalid(`Query parameter '${option}' is not supported; only customerTenantId is.`);
   const customerTenantId = params.get('customerTenantId');
-  if (!isGuid(customerTenantId)) throw badRequest("The 'customerTenantId' query parameter must be a tenant id (GUID).");
+  if (!isGuid(customerTenantId)) throw invalid("The 'customerTenantId' query parameter must be a tenant id (GUID).");
   return json(200, effectiveAccessView(await principalAccessTo(scope.principal, customerTenantId)));
 }
 

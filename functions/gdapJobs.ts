@@ -10,7 +10,7 @@ import {
   readJob,
   retryJob,
 } from '../shared/app/gdapJobs';
-import { requireAdminAgent } from '../shared/app/relationships';
+import { requireAdminAgent } from '../shared/app/templates';
 import {
   onRelationshipSettled,
   onRelationshipSettledPoisoned,
@@ -32,12 +32,12 @@ import { poisonSuffix } from '../shared/store/queues';
 import { readJsonBody } from '../shared/http/body';
 import { csvResponse, wantsCsv } from '../shared/http/csv';
 import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
-import { CollectionSpec, parseCollectionQuery } from '../shared/http/odata';
+import { CollectionSpec, parseCollectionQuery } from '../shared/query/odata';
 import { accepted, collectionPage, json } from '../shared/http/responses';
 import { absoluteUrl, odataContext } from '../shared/http/urls';
 import { registerHttp, registerQueue } from '../shared/registrations';
 import { itemStatesOf, listItems, listJobs, StoredJob } from '../shared/store/gdapJobs';
-import { pageInMemory } from '../shared/store/paging';
+import { pageInMemory } from '../shared/query/paging';
 
 /**
  * Bulk jobs (SPEC §15.4): create, read (with counts from the items), list, items (paged or CSV),

@@ -15,7 +15,7 @@ import { GdapTemplate, parseAssignBody, parseUnassignBody, templateRoleIds } fro
 import { readJsonBody } from '../shared/http/body';
 import { requireIfMatch, toApiEtag } from '../shared/http/etag';
 import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
-import { CollectionSpec, parseCollectionQuery } from '../shared/http/odata';
+import { CollectionSpec, parseCollectionQuery } from '../shared/query/odata';
 import { accepted, collectionPage, entityBody, json, noContent } from '../shared/http/responses';
 import { absoluteUrl, odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';

@@ -1,16 +1,17 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { operationContract, selectableOf } from '../shared/domain/contracts';
 import { notFound } from '../shared/domain/errors';
 import { Operation, operationStatuses, operationTypes } from '../shared/domain/operations';
 import { graphTypes, operationsPath, operationView } from '../shared/http/graphViews';
 import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
-import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
+import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/query/odata';
 import { collectionPage, entityBody, json } from '../shared/http/responses';
 import { odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
-import { pageInMemory } from '../shared/store/paging';
+import { pageInMemory } from '../shared/query/paging';
 import { findChild, listChildren } from '../shared/store/relationships';
 import { childKinds, operationFromRow } from '../shared/store/rows';
-import { readVisibleRelationship } from './relationships';
+import { readRelationship as readVisibleRelationship } from '../shared/app/relationships';
 
 /** Operations of a relationship (SPEC §3.3), read-only, visible to whoever may read the relationship. */
 export const operationCollection: CollectionSpec<Operation> = {
@@ -20,7 +21,7 @@ export const operationCollection: CollectionSpec<Operation> = {
     { path: 'createdDateTime', type: 'dateTime', get: (o) => o.createdDateTime },
     { path: 'lastModifiedDateTime', type: 'dateTime', get: (o) => o.lastModifiedDateTime },
   ],
-  selectable: ['id', 'operationType', 'data', 'status', 'createdDateTime', 'lastModifiedDateTime'],
+  selectable: selectableOf(operationContract),
 };
 
 export async function listOperationsHandler(

@@ -1,11 +1,10 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { forbidden } from '../shared/domain/errors';
+import { forbidden, invalid, notFound } from '../shared/domain/errors';
 import { isGuid } from '../shared/domain/ids';
 import { gdapPermissions, PartnerProfile, parsePartnerProfile } from '../shared/domain/partners';
 import { readJsonBody } from '../shared/http/body';
-import { badRequest, notFound } from '../shared/http/errors';
 import { AuthenticatedScope, graphRoute, RequestScope } from '../shared/http/handler';
-import { appRoles, canReadPartnerResources, hasAppRole } from '../shared/http/principal';
+import { appRoles, canReadPartnerResources, hasAppRole } from '../shared/domain/principal';
 import { json } from '../shared/http/responses';
 import { registerHttp } from '../shared/registrations';
 import { getPartnerProfile, putPartnerProfile } from '../shared/store/partners';
@@ -31,7 +30,7 @@ function profileView(profile: PartnerProfile): Record<string, unknown> {
 
 function tenantParam(request: HttpRequest): string {
   const tenantId = request.params.tenantId;
-  if (!isGuid(tenantId)) throw badRequest('The partner tenant id must be a GUID.');
+  if (!isGuid(tenantId)) throw invalid('The partner tenant id must be a GUID.');
   return tenantId.toLowerCase();
 }
 

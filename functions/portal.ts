@@ -2,7 +2,7 @@ import { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { config } from '../shared/config';
-import { notFound } from '../shared/http/errors';
+import { notFound } from '../shared/domain/errors';
 import { anonymousRoute } from '../shared/http/handler';
 import { json } from '../shared/http/responses';
 import { sandboxSigningAvailable } from '../shared/http/sandboxKeys';

@@ -1,30 +1,24 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { forbidden } from '../shared/domain/errors';
+import { relationshipContract, selectableOf } from '../shared/domain/contracts';
 import {
-  assertDeletable,
-  assertVisible,
-  perspectiveOf,
-  Relationship,
-  relationshipStatuses,
-} from '../shared/domain/relationships';
+  createRelationship,
+  deleteRelationship,
+  readRelationship,
+  updateRelationship,
+} from '../shared/app/relationships';
+import { forbidden } from '../shared/domain/errors';
+import { canReadPartnerResources, managesCustomerRelationships } from '../shared/domain/principal';
+import { Relationship, relationshipStatuses } from '../shared/domain/relationships';
 import { readJsonBody } from '../shared/http/body';
 import { requireIfMatch, toApiEtag } from '../shared/http/etag';
 import { graphTypes, operationsPath, relationshipsPath, relationshipView } from '../shared/http/graphViews';
-import { AuthenticatedScope, callerCause, graphRoute } from '../shared/http/handler';
-import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
-import { canReadPartnerResources, managesCustomerRelationships, Principal } from '../shared/http/principal';
+import { AuthenticatedScope, callerOf, graphRoute } from '../shared/http/handler';
 import { accepted, collectionPage, entityBody, json, noContent } from '../shared/http/responses';
 import { absoluteUrl, odataContext, UrlScope } from '../shared/http/urls';
-import { assertPartnerMay } from '../shared/store/partners';
-import { Keyed, Page, pageInMemory, Stored } from '../shared/store/paging';
-import {
-  deleteRelationship,
-  findRelationship,
-  listCustomerRelationships,
-  listPartnerRelationships,
-} from '../shared/store/relationships';
+import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/query/odata';
+import { Keyed, Page, pageInMemory, Stored } from '../shared/query/paging';
 import { registerHttp } from '../shared/registrations';
-import { createRelationship, requireAdminAgent, updateRelationship } from '../shared/app/relationships';
+import { listCustomerRelationships, listPartnerRelationships } from '../shared/store/relationships';
 
 /** $filter/$orderby/$select over relationships (SPEC §10). */
 export const relationshipCollection: CollectionSpec<Relationship> = {
@@ -64,19 +58,7 @@ export const relationshipCollection: CollectionSpec<Relationship> = {
     },
     { path: 'duration', type: 'duration', sortable: false, get: (r) => r.duration, storageColumn: 'duration' },
   ],
-  selectable: [
-    'id',
-    'displayName',
-    'duration',
-    'customer',
-    'accessDetails',
-    'status',
-    'autoExtendDuration',
-    'createdDateTime',
-    'lastModifiedDateTime',
-    'activatedDateTime',
-    'endDateTime',
-  ],
+  selectable: selectableOf(relationshipContract),
 };
 
 const relationshipUrl = (scope: UrlScope, id: string): string => absoluteUrl(scope, `${relationshipsPath}/${id}`);
@@ -98,52 +80,11 @@ export function relationshipEntity(
   });
 }
 
-/**
- * Reads a relationship the caller may see: partner readers (AdminAgent, HelpdeskAgent, Global
- * Administrator) or a customer holding the customer-side GDAP permission (Global Administrator,
- * Customer Delegated Admin Relationship Administrator). Anyone else's relationship is a 404.
- */
-export async function readVisibleRelationship(id: string, principal: Principal): Promise<Stored<Relationship>> {
-  return assertReadable(await findRelationship(id), id, principal);
-}
-
-/** The check of `readVisibleRelationship`, on a relationship already read (with its requests, say). */
-export function assertReadable<T extends Stored<Relationship>>(
-  stored: T | undefined,
-  id: string,
-  principal: Principal,
-): T {
-  const relationship = assertVisible(stored?.value, principal.tenantId, id);
-  const perspective = perspectiveOf(relationship, principal.tenantId);
-  const allowed =
-    perspective === 'partner' ? canReadPartnerResources(principal) : managesCustomerRelationships(principal);
-  if (!allowed) {
-    throw forbidden(
-      perspective === 'partner'
-        ? 'Reading relationships requires the AdminAgent or HelpdeskAgent role, or Global Administrator.'
-        : "Only the customer's Global Administrator or Customer Delegated Admin Relationship Administrator can read this relationship.",
-    );
-  }
-  return stored as T;
-}
-
-/** Reads a relationship its partner is about to change: AdminAgent of the partner tenant only. */
-async function readOwnRelationship(id: string, principal: Principal): Promise<Stored<Relationship>> {
-  const stored = await findRelationship(id);
-  const relationship = assertVisible(stored?.value, principal.tenantId, id);
-  if (perspectiveOf(relationship, principal.tenantId) !== 'partner') {
-    throw forbidden("Only the partner can change a relationship; the customer acts through 'requests'.");
-  }
-  requireAdminAgent(principal);
-  return stored as Stored<Relationship>;
-}
-
 export async function createRelationshipHandler(
   request: HttpRequest,
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
-  requireAdminAgent(scope.principal);
-  const stored = await createRelationship(await readJsonBody(request), scope);
+  const stored = await createRelationship(await readJsonBody(request), callerOf(scope));
   return relationshipEntity(201, stored, scope, { location: true });
 }
 
@@ -207,26 +148,20 @@ export async function getRelationshipHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const { select } = parseEntityQuery(new URL(request.url).searchParams, relationshipCollection);
-  const stored = await readVisibleRelationship(request.params.id, scope.principal);
+  const stored = await readRelationship(request.params.id, scope.principal);
   return relationshipEntity(200, stored, scope, { select });
 }
 
-/**
- * PATCH (SPEC §2.2): the partner's AdminAgent edits; on an active relationship the customer's
- * Global Administrator may remove roles (a Customer Delegated Admin Relationship Administrator,
- * who lacks the role-assignment permission, may not). Removing roles from an active relationship
- * answers 202 with the operation that applied it (assignments lose those roles in the same
- * transaction).
- */
+/** PATCH (SPEC §2.2): 200 with the whole entity, or 202 + the operation that removed roles. */
 export async function updateRelationshipHandler(
   request: HttpRequest,
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const etag = requireIfMatch(request);
   const body = await readJsonBody(request);
-  const result = await updateRelationship(request.params.id, etag, body, scope, relationshipView);
+  const result = await updateRelationship(request.params.id, etag, body, callerOf(scope), relationshipView);
   if (result.kind === 'updated') return relationshipEntity(200, result.stored, scope);
-  return accepted(absoluteUrl(scope, `${operationsPath(result.relationship.id)}/${result.operation.id}`));
+  return accepted(absoluteUrl(scope, `${operationsPath(result.operation.relationshipId)}/${result.operation.id}`));
 }
 
 export async function deleteRelationshipHandler(
@@ -234,10 +169,7 @@ export async function deleteRelationshipHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const etag = requireIfMatch(request);
-  const current = await readOwnRelationship(request.params.id, scope.principal);
-  await assertPartnerMay(scope.principal.tenantId, 'updateGdap');
-  assertDeletable(current.value);
-  await deleteRelationship(current.value, etag === '*' ? current.etag : etag, callerCause(scope));
+  await deleteRelationship(request.params.id, etag, callerOf(scope));
   return noContent();
 }
 

@@ -1,24 +1,24 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { requestContract, selectableOf } from '../shared/domain/contracts';
+import { assertReadable, requestAction } from '../shared/app/relationships';
+import { config } from '../shared/config';
+import { notFound } from '../shared/domain/errors';
 import {
   parseRequestAction,
   RelationshipRequest,
   requestActions,
   requestStatuses,
 } from '../shared/domain/relationships';
-import { invitationUrl } from '../shared/app/invitations';
 import { readJsonBody } from '../shared/http/body';
 import { optionalIfMatch } from '../shared/http/etag';
-import { notFound } from '../shared/http/errors';
 import { graphTypes, relationshipsPath, requestView } from '../shared/http/graphViews';
-import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
-import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
+import { AuthenticatedScope, callerOf, graphRoute } from '../shared/http/handler';
 import { collectionPage, entity, entityBody } from '../shared/http/responses';
 import { absoluteUrl, odataContext } from '../shared/http/urls';
+import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/query/odata';
+import { pageInMemory } from '../shared/query/paging';
 import { registerHttp } from '../shared/registrations';
-import { pageInMemory } from '../shared/store/paging';
 import { findRelationshipWithRequests } from '../shared/store/relationships';
-import { requestAction } from '../shared/app/relationships';
-import { assertReadable } from './relationships';
 
 export const requestCollection: CollectionSpec<RelationshipRequest> = {
   fields: [
@@ -27,15 +27,22 @@ export const requestCollection: CollectionSpec<RelationshipRequest> = {
     { path: 'createdDateTime', type: 'dateTime', get: (r) => r.createdDateTime },
     { path: 'lastModifiedDateTime', type: 'dateTime', get: (r) => r.lastModifiedDateTime },
   ],
-  selectable: ['id', 'action', 'status', 'createdDateTime', 'lastModifiedDateTime'],
+  selectable: selectableOf(requestContract),
 };
 
 const requestsPath = (relationshipId: string): string => `${relationshipsPath}/${relationshipId}/requests`;
 
+/** The customer's invitation link (SPEC §2.3, §17); `baseUrl` is PUBLIC_BASE_URL or the request's origin. */
+export function invitationUrl(relationshipId: string, baseUrl: string): string {
+  return config()
+    .invitationUrlTemplate.replace('{baseUrl}', baseUrl)
+    .replace('{id}', encodeURIComponent(relationshipId));
+}
+
 export async function createRequestHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const ifMatch = optionalIfMatch(request);
   const action = parseRequestAction(await readJsonBody(request));
-  const { request: created, relationship } = await requestAction(request.params.id, action, ifMatch, scope);
+  const { request: created, relationship } = await requestAction(request.params.id, action, ifMatch, callerOf(scope));
   const extras = action === 'lockForApproval' ? { invitationUrl: invitationUrl(relationship.id, scope.baseUrl) } : {};
   return entity(
     201,

@@ -3,11 +3,11 @@ import { notFound } from '../shared/domain/errors';
 import { builtInRoles, findRole, RoleDefinition } from '../shared/domain/roles';
 import { roleDefinitionsPath, roleDefinitionView } from '../shared/http/graphViews';
 import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
-import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/http/odata';
+import { applySelect, CollectionSpec, parseCollectionQuery, parseEntityQuery } from '../shared/query/odata';
 import { collectionPage, entityBody, json } from '../shared/http/responses';
 import { odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
-import { pageInMemory } from '../shared/store/paging';
+import { pageInMemory } from '../shared/query/paging';
 
 /**
  * The role catalog as Graph's directory role definitions (SPEC §13, §14), readable by any

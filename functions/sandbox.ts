@@ -3,16 +3,15 @@ import { DateTime, Duration } from 'luxon';
 import { z } from 'zod';
 import { refreshServiceClock, serviceClockState, setServiceClock } from '../shared/clock';
 import { config } from '../shared/config';
-import { invalid } from '../shared/domain/errors';
+import { invalid, notFound } from '../shared/domain/errors';
 import { isGuid, newGuid } from '../shared/domain/ids';
 import { parseBody } from '../shared/domain/schema';
 import { toGraphDateTime } from '../shared/domain/time';
 import { readJsonBody } from '../shared/http/body';
-import { badRequest, notFound } from '../shared/http/errors';
 import { anonymousRoute, RequestScope } from '../shared/http/handler';
 import { json } from '../shared/http/responses';
 import { mintSandboxToken, sandboxSigningAvailable, sandboxTokenLifetimeSeconds } from '../shared/http/sandboxKeys';
-import { findJob, listJobs } from '../shared/jobs';
+import { findJob, jobNow, listJobs, runDueJob } from '../shared/app/jobs';
 import { HttpRegistration, registerHttp } from '../shared/registrations';
 import { seedSandboxTenantName, setTenantDisplayName } from '../shared/store/directory';
 
@@ -88,9 +87,7 @@ const tokenRequestSchema = z.strictObject({
 /** Minted tokens live on real time (SPEC §11), so moving the sandbox clock never expires them. */
 async function mintToken(request: HttpRequest): Promise<HttpResponseInit> {
   if (!sandboxSigningAvailable()) {
-    throw badRequest(
-      'Token minting is off because AUTH_JWKS or AUTH_JWKS_URI is configured: use your identity provider.',
-    );
+    throw invalid('Token minting is off because AUTH_JWKS or AUTH_JWKS_URI is configured: use your identity provider.');
   }
   const claims = parseBody(tokenRequestSchema, await readJsonBody(request));
   // The sandbox knows every tenant it mints for by a readable name (SPEC §14).
@@ -116,12 +113,12 @@ async function runJob(request: HttpRequest, scope: RequestScope): Promise<HttpRe
       }.`,
     );
   }
-  const report = await job.run(scope.now);
+  const report = await runDueJob(job, jobNow(job, scope.now));
   return json(200, { job: job.id, ranAt: toGraphDateTime(scope.now), ...report });
 }
 
 async function seedTenant(request: HttpRequest): Promise<HttpResponseInit> {
-  if (!isGuid(request.params.tenantId)) throw badRequest('The tenant id must be a GUID.');
+  if (!isGuid(request.params.tenantId)) throw invalid('The tenant id must be a GUID.');
   const input = parseBody(z.strictObject({ displayName: z.string().min(1).max(256) }), await readJsonBody(request));
   const tenantId = request.params.tenantId.toLowerCase();
   await setTenantDisplayName(tenantId, input.displayName);

@@ -1,4 +1,4 @@
-import { HttpMethod, HttpRequest, HttpResponse, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
+import { HttpMethod, HttpResponse, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
 import { Cron } from 'croner';
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { lookupRoute, RouteLookup } from '../shared/http/routeTable';
 import { registeredTimers } from '../shared/registrations';
 import { hostLogHandler } from './hostLog';
 import { QueueListenerSettings, startQueueListeners } from './queueListener';
+import { localRequest } from './localRequest';
 
 /**
  * A small stand-in for the Azure Functions host (Core Tools cannot be installed everywhere): it
@@ -114,13 +115,13 @@ async function dispatch(message: IncomingMessage, response: ServerResponse): Pro
     return send(error.status, error.body, { connection: 'close', 'request-id': error.requestId });
   }
   const { registration, params } = route;
-  const request = new HttpRequest({
+  const request = localRequest({
     method,
     url: url.toString(),
     headers: headersOf(message),
-    query: Object.fromEntries(url.searchParams),
+    query: url.searchParams,
     params,
-    body: body.length ? { bytes: body } : undefined,
+    body: body.length ? body : undefined,
   });
   const context = new InvocationContext({
     invocationId: randomUUID(),

@@ -56,6 +56,8 @@ const defaultJobSchedules: Record<string, string> = {
   purgeEnded: '0 30 2 * * *',
   expireSupportAccessRequests: '0 */5 * * * *',
   publishEvents: '0 * * * * *',
+  finishRelationshipChanges: '0 */5 * * * *',
+  continueTemplateOnboarding: '0 * * * * *',
 };
 
 /** Pending support access requests expire after 4 days by default, as Azure Customer Lockbox requests. */

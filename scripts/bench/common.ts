@@ -162,6 +162,9 @@ export class CpuWindow {
     this.start = new Map(Object.entries(pids).map(([name, pid]) => [name, pid && cpuSeconds(pid)]));
   }
 
+  /** CPU seconds each process used over the window, set by `finish`. */
+  seconds: Record<string, number | undefined> = {};
+
   finish(): Record<string, number | undefined> {
     const elapsed = (performance.now() - this.began) / 1000;
     const used: Record<string, number | undefined> = {};
@@ -177,6 +180,7 @@ export class CpuWindow {
       const ours = Object.values(used).reduce<number>((sum, value) => sum + (value ?? 0), 0);
       used.other = Math.max(0, machineEnd - this.machineStart - ours);
     }
+    this.seconds = used;
     return Object.fromEntries(
       Object.entries(used).map(([name, seconds]) => [
         name,
@@ -337,9 +341,13 @@ export class JsonClient {
     this.agent = new Agent({ keepAlive: true, maxSockets });
   }
 
-  call(method: string, pathAndQuery: string, options: { token?: string; body?: unknown } = {}): Promise<JsonResponse> {
+  call(
+    method: string,
+    pathAndQuery: string,
+    options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<JsonResponse> {
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (payload) {
       headers['content-type'] = 'application/json';
@@ -374,7 +382,13 @@ export class JsonClient {
     });
   }
 
-  async token(claims: { tid: string; roles?: string[]; wids?: string[] }): Promise<string> {
+  async token(claims: {
+    tid: string;
+    oid?: string;
+    roles?: string[];
+    wids?: string[];
+    email?: string;
+  }): Promise<string> {
     const result = await this.call('POST', '/sandbox/tokens', { body: claims });
     if (result.status !== 200) throw new Error(`token minting failed: ${result.status} ${JSON.stringify(result.body)}`);
     return String(result.body.access_token);

@@ -60,16 +60,17 @@ async function inBatches<T>(
 /** Runs in the child process: seed, then sweep once, then print the result as JSON. */
 async function runScenario(stored: number, due: number): Promise<void> {
   // Imported here: configuration is read on first use, after the parent set the environment.
-  const { processEndDates } = await import('../../functions/maintenance');
+  const { processEndDates } = await import('../../shared/app/maintenance');
+  const { runDueJob } = await import('../../shared/app/jobs');
   const { relationshipToRow } = await import('../../shared/store/relationships');
-  const { addDueEntries } = await import('../../shared/store/dueIndex');
+  const { writeDueEntries } = await import('../../shared/store/dueIndex');
   const { ensureTables, tableClient, tableNames } = await import('../../shared/store/tables');
   const { toGraphDateTime } = await import('../../shared/domain/time');
   await ensureTables();
 
   const seedStart = performance.now();
   const rows: { partitionKey: string; rowKey: string }[][] = [];
-  const dueEntries: { job: 'processEndDates'; dueAt: string; relationshipId: string }[] = [];
+  const dueEntries: { job: 'processEndDates'; dueAt: string; subjectId: string }[] = [];
   let dueCount = 0;
   for (let partner = 0; partner * relationshipsPerPartner < stored; partner++) {
     const partnerTenantId = randomUUID();
@@ -96,7 +97,7 @@ async function runScenario(stored: number, due: number): Promise<void> {
         lockedDateTime: toGraphDateTime(now.minus({ days: 730 })),
       };
       partition.push(relationshipToRow(relationship));
-      dueEntries.push({ job: 'processEndDates', dueAt: relationship.endDateTime, relationshipId: id });
+      dueEntries.push({ job: 'processEndDates', dueAt: relationship.endDateTime, subjectId: id });
     }
     rows.push(partition);
   }
@@ -116,11 +117,11 @@ async function runScenario(stored: number, due: number): Promise<void> {
   });
   // In due order, so each batch falls in few day partitions of the index.
   dueEntries.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
-  await inBatches(dueEntries, 100, 8, (batch) => addDueEntries(batch));
+  await inBatches(dueEntries, 100, 8, (batch) => writeDueEntries(batch));
   const seedSeconds = (performance.now() - seedStart) / 1000;
 
   const sweepStart = performance.now();
-  const report = await processEndDates(now);
+  const report = await runDueJob(processEndDates, now);
   const sweepMilliseconds = performance.now() - sweepStart;
   const result: ScenarioResult = {
     stored,

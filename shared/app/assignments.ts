@@ -1,32 +1,31 @@
 import {
   AccessAssignment,
-  createAssignment as decideAssignment,
-  deleteAssignment as decideDeletion,
+  createAssignment as newAssignment,
+  deleteAssignment as deletedAssignment,
   updateAssignmentRoles,
 } from '../domain/assignments';
-import { forbidden, invalid, notFound, stale } from '../domain/errors';
+import { conflict, forbidden, notFound, stale } from '../domain/errors';
 import { newGuid } from '../domain/ids';
 import { Operation, succeededOperation } from '../domain/operations';
+import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../domain/principal';
+import { planAssignmentChange, planAssignmentCreate, planAssignmentsCreate } from '../domain/relationshipChanges';
 import { assertVisible, perspectiveOf, Relationship } from '../domain/relationships';
-import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../http/principal';
-import { assignmentsPerInsert, insertAssignments, replaceAssignment } from '../store/assignments';
-import { Stored } from '../store/paging';
+import { Keyed, Stored } from '../query/paging';
+import { TransactionRefused } from '../store/executor';
 import { assertPartnerMay } from '../store/partners';
-import { findChild, findRelationship } from '../store/relationships';
+import { commitRelationshipChange, findChild, findRelationship, listChildren } from '../store/relationships';
 import { assignmentFromRow, childKinds } from '../store/rows';
-import { Caller, causeOf } from './caller';
+import { actingAs, Caller } from './caller';
+import { decideAndCommit } from './commit';
 
 /**
- * Use cases of access assignments (SPEC §3.2), shared by the HTTP handlers and the template jobs
- * of SPEC §15: the partner's own business, so a customer gets 404.
+ * Use cases of access assignments (SPEC §3.2), the partner's own business: customers get 404.
+ * Every write relies on the relationship's grant (domain/relationshipChanges.ts), so one racing a
+ * termination or a role removal either fails and is decided again, or is in that change's view.
  */
 
-/** The partner's relationship, for reading (partner readers) or writing (AdminAgent, account-state gate). */
-export async function partnerRelationship(
-  id: string,
-  principal: Principal,
-  write: boolean,
-): Promise<Stored<Relationship>> {
+/** The relationship, if the caller is its partner with the right to read (or write) its assignments. */
+async function partnerRelationship(id: string, principal: Principal, write: boolean): Promise<Stored<Relationship>> {
   const stored = await findRelationship(id);
   const relationship = assertVisible(stored?.value, principal.tenantId, id);
   if (perspectiveOf(relationship, principal.tenantId) !== 'partner') {
@@ -44,70 +43,106 @@ export async function partnerRelationship(
   return stored as Stored<Relationship>;
 }
 
-export async function findAssignment(relationship: Relationship, id: string): Promise<Stored<AccessAssignment>> {
+async function findAssignment(relationship: Relationship, id: string): Promise<Stored<AccessAssignment>> {
   const stored = await findChild(childKinds.assignment, relationship, id, assignmentFromRow);
   if (!stored) throw notFound(`The access assignment '${id}' was not found.`);
   return stored;
 }
 
-export interface CreatedAssignment {
-  assignment: AccessAssignment;
-  etag: string;
-}
+const groupTaken = (group: string) =>
+  conflict(`Security group '${group}' already has an access assignment on this relationship.`);
 
-/** POST: applied at once, so it is stored `active` (the HTTP answer shows `pending`, as Graph's create does). */
+/** POST: stored `active` (it is applied in the same request); the HTTP answer shows it `pending`, as Graph does. */
 export async function createAssignment(
   relationshipId: string,
   body: unknown,
   caller: Caller,
-): Promise<CreatedAssignment> {
-  return (await createAssignments(relationshipId, [body], caller))[0];
+): Promise<Stored<AccessAssignment>> {
+  const id = newGuid();
+  let group = '';
+  try {
+    return await decideAndCommit({
+      ...actingAs(caller),
+      read: () => partnerRelationship(relationshipId, caller.principal, true),
+      decide: (relationship, context) => {
+        // One live assignment per group is kept by its reservation row, inserted with it.
+        const assignment = newAssignment(body, relationship.value, [], id, caller.now);
+        group = assignment.accessContainerId;
+        return {
+          change: planAssignmentCreate(relationship.value, assignment, context),
+          answer: (stored) => ({ value: assignment, etag: stored?.assignmentEtag as string }),
+        };
+      },
+      commit: commitRelationshipChange,
+    });
+  } catch (error) {
+    if (error instanceof TransactionRefused && error.reason === 'exists') throw groupTaken(group);
+    throw error;
+  }
 }
 
+/** Assignments one `createAssignments` transaction holds (two actions and an audit entry each). */
+export const assignmentsPerCreate = 30;
+
 /**
- * Creates several assignments of one relationship (one body each, the rules of a POST of each),
- * stored in one transaction: a template's groups after an approval cost one write, not one per group.
+ * Several assignments of one relationship, one body each with the rules of a POST of each, in
+ * one transaction (all or none: a group already assigned makes it a 409): a template's groups
+ * after an approval cost one write, not one per group (SPEC §15.2).
  */
 export async function createAssignments(
   relationshipId: string,
   bodies: readonly unknown[],
   caller: Caller,
-): Promise<CreatedAssignment[]> {
-  const relationship = await partnerRelationship(relationshipId, caller.principal, true);
-  // One live assignment per group is kept by its reservation row, inserted with it (a taken group
-  // is a 409 from the transaction), so the relationship's assignments are not read first.
-  const created: CreatedAssignment[] = [];
-  for (let start = 0; start < bodies.length; start += assignmentsPerInsert) {
-    const assignments: AccessAssignment[] = [];
-    for (const body of bodies.slice(start, start + assignmentsPerInsert)) {
-      // Each is decided against those before it, so one call cannot hold a group twice.
-      const earlier = [...created.map((item) => item.assignment), ...assignments];
-      assignments.push(decideAssignment(body, relationship.value, earlier, newGuid(), caller.now));
+): Promise<Stored<AccessAssignment>[]> {
+  if (bodies.length > assignmentsPerCreate) throw new Error(`At most ${assignmentsPerCreate} assignments per call`);
+  const ids = bodies.map(() => newGuid());
+  try {
+    return await decideAndCommit({
+      ...actingAs(caller),
+      read: () => partnerRelationship(relationshipId, caller.principal, true),
+      decide: (relationship, context) => {
+        const assignments: AccessAssignment[] = [];
+        // Each is decided against those before it, so one call cannot hold a group twice.
+        bodies.forEach((body, index) =>
+          assignments.push(newAssignment(body, relationship.value, assignments, ids[index], caller.now)),
+        );
+        return {
+          change: planAssignmentsCreate(relationship.value, assignments, context),
+          answer: () => assignments.map((value) => ({ value, etag: '' })),
+        };
+      },
+      commit: commitRelationshipChange,
+    });
+  } catch (error) {
+    if (error instanceof TransactionRefused && error.reason === 'exists') {
+      throw conflict('One of the security groups already has an access assignment on this relationship.');
     }
-    const stored = await insertAssignments(relationship.value, assignments, causeOf(caller));
-    created.push(...stored.map(({ value, etag }) => ({ assignment: value, etag })));
+    throw error;
   }
-  // A termination that raced these inserts must not leave live assignments behind.
-  const after = await findRelationship(relationship.value.id);
-  if (!after || after.value.status !== 'active') {
-    for (const { assignment, etag } of created) {
-      await replaceAssignment(
-        relationship.value,
-        assignment,
-        { ...assignment, status: 'deleted' },
-        etag,
-        causeOf(caller),
-      );
-    }
-    throw invalid('The relationship stopped being active while the access assignment was being created.');
-  }
-  return created;
+}
+
+export async function listAssignments(
+  relationshipId: string,
+  principal: Principal,
+): Promise<Keyed<AccessAssignment>[]> {
+  const relationship = await partnerRelationship(relationshipId, principal, false);
+  return listChildren(childKinds.assignment, relationship.value, assignmentFromRow);
+}
+
+export async function readAssignment(
+  relationshipId: string,
+  assignmentId: string,
+  principal: Principal,
+): Promise<Stored<AccessAssignment>> {
+  const relationship = await partnerRelationship(relationshipId, principal, false);
+  return findAssignment(relationship.value, assignmentId);
 }
 
 export type AssignmentUpdate =
-  { kind: 'unchanged'; stored: Stored<AccessAssignment> } | { kind: 'accepted'; operation: Operation };
+  | { kind: 'unchanged'; stored: Stored<AccessAssignment> }
+  | { kind: 'accepted'; operation: Operation; relationshipId: string };
 
-/** PATCH of the roles: an operation that applied them, or nothing when they are the same. */
+/** PATCH (roles only, If-Match): the operation that applied the new roles, or unchanged. */
 export async function updateAssignment(
   relationshipId: string,
   assignmentId: string,
@@ -116,41 +151,67 @@ export async function updateAssignment(
   caller: Caller,
   operationData: (assignment: AccessAssignment) => object,
 ): Promise<AssignmentUpdate> {
-  const relationship = await partnerRelationship(relationshipId, caller.principal, true);
-  const current = await findAssignment(relationship.value, assignmentId);
-  const next = updateAssignmentRoles(current.value, body, relationship.value, caller.now);
-  const expected = ifMatch === '*' ? current.etag : ifMatch;
-  if (!next) {
-    // Nothing to write, but a stale If-Match is still refused as it would be on a write.
-    if (expected !== current.etag) throw stale('The If-Match ETag does not match the current version of the entity.');
-    return { kind: 'unchanged', stored: current };
-  }
-  const operation = succeededOperation(
-    newGuid(),
-    relationship.value.id,
-    'delegatedAdminAccessAssignmentUpdate',
-    operationData(next),
-    caller.now,
-  );
-  await replaceAssignment(relationship.value, current.value, next, expected, causeOf(caller), operation);
-  return { kind: 'accepted', operation };
+  const operationId = newGuid();
+  return decideAndCommit({
+    ...actingAs(caller),
+    retry: ifMatch === '*',
+    read: async () => {
+      const relationship = await partnerRelationship(relationshipId, caller.principal, true);
+      return { relationship, current: await findAssignment(relationship.value, assignmentId) };
+    },
+    decide: ({ relationship, current }, context) => {
+      const next = updateAssignmentRoles(current.value, body, relationship.value, caller.now);
+      const expected = ifMatch === '*' ? current.etag : ifMatch;
+      if (!next) {
+        // Nothing to write, but a stale If-Match is still refused as it would be on a write.
+        if (expected !== current.etag)
+          throw stale('The If-Match ETag does not match the current version of the entity.');
+        return { answer: (): AssignmentUpdate => ({ kind: 'unchanged', stored: current }) };
+      }
+      const operation = succeededOperation(
+        operationId,
+        relationship.value.id,
+        'delegatedAdminAccessAssignmentUpdate',
+        operationData(next),
+        caller.now,
+      );
+      return {
+        change: planAssignmentChange(
+          relationship.value,
+          { value: current.value, etag: expected },
+          next,
+          context,
+          operation,
+        ),
+        answer: (): AssignmentUpdate => ({ kind: 'accepted', operation, relationshipId: relationship.value.id }),
+      };
+    },
+    commit: commitRelationshipChange,
+  });
 }
 
-/** DELETE: the assignment stays as `deleted` history and its group is free again. */
+/** DELETE (If-Match): the assignment stays listed as `deleted` history and its group is free again. */
 export async function deleteAssignment(
   relationshipId: string,
   assignmentId: string,
   ifMatch: string,
   caller: Caller,
 ): Promise<void> {
-  const relationship = await partnerRelationship(relationshipId, caller.principal, true);
-  const current = await findAssignment(relationship.value, assignmentId);
-  const next = decideDeletion(current.value, relationship.value, caller.now);
-  await replaceAssignment(
-    relationship.value,
-    current.value,
-    next,
-    ifMatch === '*' ? current.etag : ifMatch,
-    causeOf(caller),
-  );
+  await decideAndCommit({
+    ...actingAs(caller),
+    retry: ifMatch === '*',
+    read: async () => {
+      const relationship = await partnerRelationship(relationshipId, caller.principal, true);
+      return { relationship, current: await findAssignment(relationship.value, assignmentId) };
+    },
+    decide: ({ relationship, current }, context) => {
+      const next = deletedAssignment(current.value, relationship.value, caller.now);
+      const expected = ifMatch === '*' ? current.etag : ifMatch;
+      return {
+        change: planAssignmentChange(relationship.value, { value: current.value, etag: expected }, next, context),
+        answer: () => undefined,
+      };
+    },
+    commit: commitRelationshipChange,
+  });
 }

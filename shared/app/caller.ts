@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
-import { ChangeCause } from '../domain/events';
+import { Initiator } from '../domain/events';
+import { appRoles, Principal } from '../domain/principal';
 import { toGraphDateTime } from '../domain/time';
-import { appRoles, Principal } from '../http/principal';
 
 /** Who calls a use case and when: the token's principal and the request's one `now`. */
 export interface Caller {
@@ -9,17 +9,23 @@ export interface Caller {
   now: DateTime;
 }
 
+export function initiatorOf(caller: Caller): Initiator {
+  return { kind: 'user', tenantId: caller.principal.tenantId, userId: caller.principal.objectId };
+}
+
+/** The fields every decision of this caller's shares: who acts, and when. */
+export function actingAs(caller: Caller): { initiatedBy: Initiator; at: string } {
+  return { initiatedBy: initiatorOf(caller), at: toGraphDateTime(caller.now) };
+}
+
+/** The same for the service's own jobs. */
+export function actingAsSystem(now: DateTime): { initiatedBy: Initiator; at: string } {
+  return { initiatedBy: { kind: 'system' }, at: toGraphDateTime(now) };
+}
+
 /** A caller through HTTP, which also says where it was served (for links such as invitations). */
 export interface ServedCaller extends Caller {
   baseUrl: string;
-}
-
-/** The audit cause of a change made by this caller. */
-export function causeOf(caller: Caller): ChangeCause {
-  return {
-    initiatedBy: { kind: 'user', tenantId: caller.principal.tenantId, userId: caller.principal.objectId },
-    at: toGraphDateTime(caller.now),
-  };
 }
 
 /**

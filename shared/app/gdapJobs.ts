@@ -9,7 +9,6 @@ import {
   isRetryable,
   isSettled,
   ItemError,
-  itemErrorOf,
   itemsPerChunk,
   JobKind,
   JobParameters,
@@ -17,6 +16,7 @@ import {
 } from '../domain/gdapJobs';
 import { isGuid, newGuid } from '../domain/ids';
 import { toGraphDateTime } from '../domain/time';
+import { graphErrorCodes, statusOfKind } from '../http/errors';
 import { Stored } from '../store/paging';
 import {
   chunkItems,
@@ -42,6 +42,12 @@ import { Caller, partnerAdminAgent, ServedCaller } from './caller';
  * message the worker itself cannot get through ends in the poison queue, whose handler fails its
  * items with the reason. The work of each kind lives with its aggregate (`itemWorkers`).
  */
+
+/** How an item ended: a domain refusal keeps its Graph code; anything else is the service's fault. */
+export function itemErrorOf(error: unknown): ItemError {
+  if (error instanceof DomainError) return { code: graphErrorCodes[statusOfKind[error.kind]], message: error.message };
+  return { code: 'internalServerError', message: error instanceof Error ? error.message : String(error) };
+}
 
 /** What an item's work decided: its next state and what the item shows. */
 export interface ItemOutcome {

@@ -3,7 +3,18 @@ import { DomainError, forbidden, notFound, stale } from '../domain/errors';
 import { newGuid } from '../domain/ids';
 import { Operation, succeededOperation } from '../domain/operations';
 import {
+  appRoles,
+  canReadPartnerResources,
+  hasAppRole,
+  managesCustomerRelationships,
+  mayRemoveCustomerRelationshipRoles,
+  Principal,
+} from '../domain/principal';
+import { planCreate, planDelete, planTransition, RelationshipChange } from '../domain/relationshipChanges';
+import {
+  Actor,
   applyRequestAction,
+  assertDeletable,
   assertVisible,
   createRelationship as draftRelationship,
   newRequest,
@@ -14,41 +25,70 @@ import {
   removesRoles,
   updateRelationship as editRelationship,
 } from '../domain/relationships';
-import {
-  appRoles,
-  hasAppRole,
-  managesCustomerRelationships,
-  mayRemoveCustomerRelationshipRoles,
-  Principal,
-} from '../http/principal';
+import { Stored } from '../query/paging';
 import { displayNameOrSandboxDefault } from '../store/directory';
-import { Stored } from '../store/paging';
 import { assertPartnerMay } from '../store/partners';
-import {
-  findRelationship,
-  insertRelationship,
-  newRelationshipIdBesideName,
-  replaceRelationship,
-} from '../store/relationships';
-import { Caller, causeOf } from './caller';
+import { findRelationship, newRelationshipIdBesideName } from '../store/relationships';
+import { actingAs, Caller } from './caller';
+import { decideAndCommit } from './commit';
+import { readRelationshipFor, storeRelationshipChange } from './relationshipStore';
 
 /**
- * Use cases of GDAP relationships (SPEC §2, §3.1), shared by the HTTP handlers and the bulk jobs
- * of SPEC §15: each reads, decides through the pure rules of shared/domain, and stores, deciding
- * again on a lost race. Authorization is from the caller's principal only.
+ * Use cases of GDAP relationships (SPEC §2, §3.1): each reads, decides through the pure rules and
+ * plans of shared/domain, and stores through the one executor, deciding again on a lost race.
+ * Authorization is from the caller's token only; another tenant's relationship is a 404.
  */
 
-export function requireAdminAgent(principal: Principal): void {
+const relationshipNotFound = (id: string) => notFound(`The delegated admin relationship '${id}' was not found.`);
+
+function requireAdminAgent(principal: Principal): void {
   if (!hasAppRole(principal, appRoles.adminAgent)) {
     throw forbidden('This action requires the AdminAgent role in the partner tenant.');
   }
 }
 
-/** The name the service knows for the customer tenant (Graph fills it from Entra ID), when it knows one. */
-async function withCustomerName(relationship: Relationship): Promise<Relationship> {
-  if (!relationship.customer) return relationship;
-  const known = await displayNameOrSandboxDefault(relationship.customer.tenantId);
-  return known ? { ...relationship, customer: { ...relationship.customer, displayName: known } } : relationship;
+/**
+ * A relationship the caller may read: partner readers (AdminAgent, HelpdeskAgent, Global
+ * Administrator) or a customer holding the customer-side GDAP permission (Global Administrator,
+ * Customer Delegated Admin Relationship Administrator). Anyone else's is a 404.
+ */
+export function assertReadable<T extends Stored<Relationship>>(
+  stored: T | undefined,
+  id: string,
+  principal: Principal,
+): T {
+  const relationship = assertVisible(stored?.value, principal.tenantId, id);
+  const perspective = perspectiveOf(relationship, principal.tenantId);
+  const allowed =
+    perspective === 'partner' ? canReadPartnerResources(principal) : managesCustomerRelationships(principal);
+  if (!allowed) {
+    throw forbidden(
+      perspective === 'partner'
+        ? 'Reading relationships requires the AdminAgent or HelpdeskAgent role, or Global Administrator.'
+        : "Only the customer's Global Administrator or Customer Delegated Admin Relationship Administrator can read this relationship.",
+    );
+  }
+  return stored as T;
+}
+
+export async function readRelationship(id: string, principal: Principal): Promise<Stored<Relationship>> {
+  return assertReadable(await findRelationship(id), id, principal);
+}
+
+/** The name the service knows for a customer tenant (Graph fills it from Entra ID), if any. */
+async function knownCustomerName(tenantId: string | undefined): Promise<string | undefined> {
+  return tenantId ? displayNameOrSandboxDefault(tenantId) : undefined;
+}
+
+function withCustomerName(relationship: Relationship, known: string | undefined): Relationship {
+  if (!relationship.customer || !known) return relationship;
+  return { ...relationship, customer: { ...relationship.customer, displayName: known } };
+}
+
+/** The customer tenant a body names, when it names a well-formed one (validation comes later). */
+function customerInBody(body: unknown): string | undefined {
+  const customer = (body as { customer?: { tenantId?: unknown } } | null)?.customer;
+  return typeof customer?.tenantId === 'string' ? customer.tenantId.toLowerCase() : undefined;
 }
 
 /** POST: a new relationship in `created` (SPEC §2), its name reserved in the same transaction. */
@@ -56,90 +96,55 @@ export async function createRelationship(body: unknown, caller: Caller): Promise
   requireAdminAgent(caller.principal);
   const partnerTenantId = caller.principal.tenantId;
   await assertPartnerMay(partnerTenantId, 'createGdap');
-  const displayName =
-    typeof body === 'object' && body !== null ? (body as { displayName?: unknown }).displayName : undefined;
+  const displayName = (body as { displayName?: unknown } | null)?.displayName;
   const id = newRelationshipIdBesideName(partnerTenantId, displayName);
-  const relationship = draftRelationship(body, { id, partnerTenantId }, caller.now);
-  return insertRelationship(await withCustomerName(relationship), causeOf(caller));
+  const draft = draftRelationship(body, { id, partnerTenantId }, caller.now);
+  return createPlanned(withCustomerName(draft, await knownCustomerName(draft.customer?.tenantId)), caller);
 }
 
 /**
- * Stores a relationship decided elsewhere by the domain (a template's draft, or one born active by
- * implied consent), under the same gate as a POST; `assignments` join its transaction.
+ * A relationship another aggregate's rules decided (a GDAP template's, SPEC §15.2), under the
+ * same role check, account-state gate and customer name as a POST.
  */
-export async function createPlanned(
+export async function createDecided(
   relationship: Relationship,
   caller: Caller,
   assignments: readonly AccessAssignment[] = [],
 ): Promise<Stored<Relationship>> {
   requireAdminAgent(caller.principal);
   await assertPartnerMay(relationship.partnerTenantId, 'createGdap');
-  return insertRelationship(await withCustomerName(relationship), causeOf(caller), { assignments });
-}
-
-/** Concurrent requests on one relationship race on its ETag; the losers decide again on fresh state. */
-const maxDecisionAttempts = 5;
-
-export interface RequestResult {
-  request: RelationshipRequest;
-  relationship: Relationship;
+  const known = await knownCustomerName(relationship.customer?.tenantId);
+  return createPlanned(withCustomerName(relationship, known), caller, assignments);
 }
 
 /**
- * POST …/requests (SPEC §2.1, §2.3, §3.1): lockForApproval, approve, reject, terminate, each one
- * state change with its request. `ifMatch` (optional, SPEC §14) names the version the client saw:
- * if it changed, 412 before any state rule; a lost race is then the client's 412 too.
+ * Stores a relationship decided outside (a customer's default GDAP, born active; a template's,
+ * SPEC §15.2, born active by implied consent with its `assignments` in the same transaction).
  */
-export async function requestAction(
-  id: string,
-  action: RequestAction,
-  ifMatch: string | null | undefined,
+export async function createPlanned(
+  relationship: Relationship,
   caller: Caller,
-): Promise<RequestResult> {
-  const { principal, now } = caller;
-  const actor = {
-    tenantId: principal.tenantId,
-    isAdminAgent: hasAppRole(principal, appRoles.adminAgent),
-    managesCustomerRelationships: managesCustomerRelationships(principal),
-  };
-  const approverName =
-    action === 'approve' || action === 'reject' ? await displayNameOrSandboxDefault(principal.tenantId) : undefined;
-  for (let attempt = 1; ; attempt++) {
-    const current = await findRelationship(id);
-    if (!current) throw notFound(`The delegated admin relationship '${id}' was not found.`);
-    // A client that names the version it saw gets 412 if it changed, before any state rule (SPEC §14).
-    if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== current.etag) {
-      assertVisible(current.value, principal.tenantId, id);
-      throw stale('The relationship was changed since the If-Match ETag was read: read it again and retry.');
-    }
-    const next = applyRequestAction(current.value, action, actor, now, approverName);
-    // Account-state gate (SPEC §5.3): locking puts a new relationship before the customer, so it
-    // counts as creating GDAP. A partner's terminate is allowed in every state, since it only
-    // removes access; customer actions (approve, reject, terminate) are never gated.
-    if (action === 'lockForApproval' && attempt === 1) await assertPartnerMay(next.partnerTenantId, 'createGdap');
-    const created = newRequest(newGuid(), next.id, action, now);
-    try {
-      await replaceRelationship(current.value, next, current.etag, causeOf(caller), { request: created });
-    } catch (error) {
-      // A lost race is decided again on fresh state, unless the client pinned the version it saw.
-      const pinned = ifMatch !== undefined && ifMatch !== '*';
-      if (error instanceof DomainError && error.kind === 'stale' && !pinned && attempt < maxDecisionAttempts) continue;
-      throw error;
-    }
-    return { request: created, relationship: next };
-  }
+  assignments: readonly AccessAssignment[] = [],
+): Promise<Stored<Relationship>> {
+  return decideAndCommit({
+    ...actingAs(caller),
+    read: async () => undefined,
+    decide: (_state, context) => ({
+      change: planCreate(relationship, context, assignments),
+      answer: (stored) => ({ value: relationship, etag: stored?.relationshipEtag as string }),
+    }),
+    commit: (change: RelationshipChange) => storeRelationshipChange(change, caller.now),
+  });
 }
 
 export type UpdateResult =
-  | { kind: 'updated'; stored: Stored<Relationship> }
-  | { kind: 'accepted'; operation: Operation; relationship: Relationship };
+  { kind: 'updated'; stored: Stored<Relationship> } | { kind: 'accepted'; operation: Operation };
 
 /**
  * PATCH (SPEC §2.2): the partner's AdminAgent edits; on an active relationship the customer's
  * Global Administrator may remove roles. Removing roles from an active relationship is answered
  * with the operation that applied it (assignments lose those roles in the same transaction).
- * `ifMatch` is the storage ETag the client named, or `*`; `operationData` renders the operation's
- * `data` (the target entity as the API shows it).
+ * `ifMatch` is the storage ETag the client named, or `*`.
  */
 export async function updateRelationship(
   id: string,
@@ -149,30 +154,189 @@ export async function updateRelationship(
   operationData: (relationship: Relationship) => object,
 ): Promise<UpdateResult> {
   const { principal } = caller;
-  const current = await findRelationship(id);
-  const perspective = perspectiveOf(assertVisible(current?.value, principal.tenantId, id), principal.tenantId);
-  const { value, etag: currentEtag } = current as Stored<Relationship>;
+  const operationId = newGuid();
+  const perspectiveIn = (current: Relationship) => perspectiveOf(current, principal.tenantId) ?? 'partner';
+  return decideAndCommit({
+    ...actingAs(caller),
+    // The client's own version is the condition: a lost race is its 412.
+    retry: ifMatch === '*',
+    read: async () => {
+      const state = await readRelationshipFor(id, (current) =>
+        attempt(() => editRelationship(current, body, caller.now, perspectiveIn(current))),
+      );
+      if (!state.stored) throw relationshipNotFound(id);
+      await authorizeEdit(state.stored.value, principal);
+      const knownName = await knownCustomerName(customerInBody(body) ?? state.stored.value.customer?.tenantId);
+      return { ...state, knownName };
+    },
+    decide: (state, context) => {
+      const current = state.stored as Stored<Relationship>;
+      const next = withCustomerName(
+        editRelationship(current.value, body, caller.now, perspectiveIn(current.value)),
+        state.knownName,
+      );
+      const expected = ifMatch === '*' ? current.etag : ifMatch;
+      const operation = removesRoles(current.value, next)
+        ? succeededOperation(
+            operationId,
+            current.value.id,
+            'delegatedAdminRelationshipUpdate',
+            operationData(next),
+            caller.now,
+          )
+        : undefined;
+      return {
+        change: planTransition({ value: current.value, etag: expected }, next, context, {
+          operation,
+          assignments: state.assignments,
+        }),
+        answer: (stored): UpdateResult =>
+          operation
+            ? { kind: 'accepted', operation }
+            : { kind: 'updated', stored: { value: next, etag: stored?.relationshipEtag as string } },
+      };
+    },
+    commit: (change: RelationshipChange) => storeRelationshipChange(change, caller.now),
+  });
+}
+
+/**
+ * Who may edit: the partner's AdminAgent (gated by account state), or on an active relationship the
+ * customer's Global Administrator, who may remove roles (a Customer Delegated Admin Relationship
+ * Administrator, who lacks the role-assignment permission, may not).
+ */
+async function authorizeEdit(relationship: Relationship, principal: Principal): Promise<void> {
+  const perspective = perspectiveOf(
+    assertVisible(relationship, principal.tenantId, relationship.id),
+    principal.tenantId,
+  );
   if (perspective === 'partner') {
     requireAdminAgent(principal);
     // Account-state gate (SPEC §5.3); the customer's own edits are never gated.
     await assertPartnerMay(principal.tenantId, 'updateGdap');
-  } else if (!mayRemoveCustomerRelationshipRoles(principal) || value.status !== 'active') {
+  } else if (!mayRemoveCustomerRelationshipRoles(principal) || relationship.status !== 'active') {
     throw forbidden(
       "Only the partner can change a relationship; the customer's Global Administrator may only remove roles of an active one.",
     );
   }
-  const next = await withCustomerName(editRelationship(value, body, caller.now, perspective));
-  const expected = ifMatch === '*' ? currentEtag : ifMatch;
-  if (!removesRoles(value, next)) {
-    return { kind: 'updated', stored: await replaceRelationship(value, next, expected, causeOf(caller)) };
+}
+
+/** Runs a decision for what it would read, not what it would say: errors come again when deciding. */
+function attempt<T>(decide: () => T): T | undefined {
+  try {
+    return decide();
+  } catch (error) {
+    if (error instanceof DomainError) return undefined;
+    throw error;
   }
-  const operation = succeededOperation(
-    newGuid(),
-    value.id,
-    'delegatedAdminRelationshipUpdate',
-    operationData(next),
-    caller.now,
-  );
-  await replaceRelationship(value, next, expected, causeOf(caller), { operation });
-  return { kind: 'accepted', operation, relationship: next };
+}
+
+/** DELETE of a draft (SPEC §2.2): 204, and the name is free at once. */
+export async function deleteRelationship(id: string, ifMatch: string, caller: Caller): Promise<void> {
+  const { principal } = caller;
+  await decideAndCommit({
+    ...actingAs(caller),
+    retry: ifMatch === '*',
+    read: async () => {
+      const stored = await findRelationship(id);
+      const relationship = assertVisible(stored?.value, principal.tenantId, id);
+      if (perspectiveOf(relationship, principal.tenantId) !== 'partner') {
+        throw forbidden("Only the partner can change a relationship; the customer acts through 'requests'.");
+      }
+      requireAdminAgent(principal);
+      await assertPartnerMay(principal.tenantId, 'updateGdap');
+      return stored as Stored<Relationship>;
+    },
+    decide: (stored, context) => {
+      assertDeletable(stored.value);
+      return {
+        change: planDelete({ value: stored.value, etag: ifMatch === '*' ? stored.etag : ifMatch }, context),
+        answer: () => undefined,
+      };
+    },
+    commit: (change: RelationshipChange) => storeRelationshipChange(change, caller.now),
+  });
+}
+
+export interface RequestResult {
+  request: RelationshipRequest;
+  relationship: Relationship;
+}
+
+/**
+ * POST …/requests (SPEC §2.1, §2.3, §3.1): lockForApproval, approve, reject, terminate, each one
+ * state change with its request. `ifMatch` (optional, SPEC §14) names the version the client saw:
+ * if it changed, 412 before any state rule; and a lost race is then the client's 412 too.
+ */
+export async function requestAction(
+  id: string,
+  action: RequestAction,
+  ifMatch: string | null | undefined,
+  caller: Caller,
+): Promise<RequestResult> {
+  const { principal, now } = caller;
+  const actor: Actor = {
+    tenantId: principal.tenantId,
+    isAdminAgent: hasAppRole(principal, appRoles.adminAgent),
+    managesCustomerRelationships: managesCustomerRelationships(principal),
+  };
+  const approverName =
+    action === 'approve' || action === 'reject' ? await displayNameOrSandboxDefault(principal.tenantId) : undefined;
+  const pinned = ifMatch !== undefined && ifMatch !== '*';
+  let gated = false;
+  const request = newRequest(newGuid(), id.toLowerCase(), action, now);
+  return decideAndCommit({
+    ...actingAs(caller),
+    retry: !pinned,
+    read: async () => {
+      const state = await readRelationshipFor(id, (current) =>
+        attempt(() => applyRequestAction(current, action, actor, now, approverName)),
+      );
+      if (!state.stored) throw relationshipNotFound(id);
+      // A client that names the version it saw gets 412 if it changed, before any state rule (SPEC §14).
+      if (pinned && ifMatch !== state.stored.etag) {
+        assertVisible(state.stored.value, principal.tenantId, id);
+        throw stale('The relationship was changed since the If-Match ETag was read: read it again and retry.');
+      }
+      return state;
+    },
+    decide: (state, context) => {
+      const current = state.stored as Stored<Relationship>;
+      const next = applyRequestAction(current.value, action, actor, now, approverName);
+      return {
+        change: planTransition(current, next, context, {
+          request: { ...request, relationshipId: next.id },
+          assignments: state.assignments,
+        }),
+        answer: () => ({ request: { ...request, relationshipId: next.id }, relationship: next }),
+      };
+    },
+    commit: async (change) => {
+      // Account-state gate (SPEC §5.3): locking puts a new relationship before the customer, so it
+      // counts as creating GDAP. A partner's terminate is allowed in every state, since it only
+      // removes access; customer actions (approve, reject, terminate) are never gated.
+      if (action === 'lockForApproval' && !gated) {
+        await assertPartnerMay(change.relationship.partnerTenantId, 'createGdap');
+        gated = true;
+      }
+      return storeRelationshipChange(change, now);
+    },
+  });
+}
+
+/** One relationship of a bulk auto-extend (SPEC §9): the same rule and write as a PATCH of it. */
+export async function setAutoExtend(id: string, autoExtendDuration: string, caller: Caller): Promise<void> {
+  const partnerTenantId = caller.principal.tenantId;
+  await decideAndCommit({
+    ...actingAs(caller),
+    read: () => findRelationship(id),
+    decide: (stored, context) => {
+      // Only the partner's own relationships: anything else does not exist for this call (SPEC §1).
+      if (!stored || stored.value.partnerTenantId !== partnerTenantId) throw relationshipNotFound(id);
+      const next = editRelationship(stored.value, { autoExtendDuration }, caller.now, 'partner');
+      if (next.autoExtendDuration === stored.value.autoExtendDuration) return { answer: () => undefined };
+      return { change: planTransition(stored, next, context), answer: () => undefined };
+    },
+    commit: (change: RelationshipChange) => storeRelationshipChange(change, caller.now),
+  });
 }

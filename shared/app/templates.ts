@@ -19,19 +19,18 @@ import {
   updateTemplate as editTemplate,
 } from '../domain/templates';
 import { assignmentView } from '../http/graphViews';
-import { CollectionQuery } from '../http/odata';
-import { canReadPartnerResources, Principal } from '../http/principal';
+import { CollectionQuery } from '../query/odata';
+import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../domain/principal';
 import { hasDap } from '../store/dap';
 import { assertPartnerMay } from '../store/partners';
 import { Stored } from '../store/paging';
-import {
-  assignmentsAtCreation,
-  findRelationship,
-  listChildren,
-  newRelationshipIdBesideName,
-} from '../store/relationships';
+import { assignmentsAtCreation } from '../domain/relationshipChanges';
+import { findRelationship, listChildren, newRelationshipIdBesideName } from '../store/relationships';
 import { assignmentFromRow, childKinds } from '../store/rows';
 import { sendQueueMessage } from '../store/queues';
+import { config } from '../config';
+import { jobIds } from '../domain/jobs';
+import { defineDueJob } from './jobs';
 import {
   deleteTemplate as removeTemplate,
   findTemplate,
@@ -50,13 +49,20 @@ import { createAssignments, deleteAssignment, updateAssignment } from './assignm
 import { Caller, ServedCaller } from './caller';
 import { continueItem, createJob, inParallel, ItemContext, ItemOutcome, registerItemWorker } from './gdapJobs';
 import { invitationUrl } from './invitations';
-import { createPlanned, requestAction, requireAdminAgent } from './relationships';
+import { createDecided, requestAction } from './relationships';
 
 /**
  * Use cases of GDAP templates (SPEC §15.1–§15.3): CRUD, assigning customers (a job), the
  * continuation of onboarding when a customer approves, drift and its repair. Every relationship
  * and assignment write goes through the same use cases as the API's own routes.
  */
+
+/** Writes of templates and jobs: partner AdminAgents only (SPEC §15). */
+export function requireAdminAgent(principal: Principal): void {
+  if (!hasAppRole(principal, appRoles.adminAgent)) {
+    throw forbidden('This action requires the AdminAgent role in the partner tenant.');
+  }
+}
 
 export function requirePartnerReader(principal: Principal): void {
   if (!canReadPartnerResources(principal)) {
@@ -330,7 +336,7 @@ async function createActive(template: GdapTemplate, draft: Relationship, caller:
   for (const group of expectedAssignments(template, active).slice(0, assignmentsAtCreation)) {
     assignments.push(decideAssignment(assignmentBody(group), active, assignments, newGuid(), caller.now));
   }
-  const stored = await createPlanned(active, caller, assignments);
+  const stored = await createDecided(active, caller, assignments);
   const all = expectedAssignments(template, active).length === assignments.length;
   // When every group fit the creation, the relationship already matches its template.
   return all
@@ -408,7 +414,7 @@ async function assignItem(context: ItemContext): Promise<ItemOutcome> {
           await finishRenewal(job.partnerTenantId, customerTenantId, relationshipId, caller);
         return { state: 'completed', relationshipId, warnings };
       }
-      await createPlanned(draft, caller);
+      await createDecided(draft, caller);
     } catch (error) {
       const nameTaken = error instanceof DomainError && error.kind === 'conflict';
       // Made by another worker at the same moment: the loop continues with it.
@@ -493,6 +499,31 @@ export async function onRelationshipSettled(message: RelationshipSettled): Promi
 
 /** How often an approval waits for its item to be recorded as waiting (5 s apart). */
 const settledRetries = 24;
+
+/**
+ * The follow-up a template relationship's answer leaves (domain/relationshipChanges.ts): it hands
+ * the continuation to the `gdap-approvals` queue, right after the change is stored, or by this
+ * job's timer after a crash in between. The queue's handler is idempotent.
+ */
+export const continueTemplateOnboarding = defineDueJob({
+  id: jobIds.continueTemplateOnboarding,
+  schedule: config().jobSchedules.continueTemplateOnboarding,
+  handle: async (entry) => {
+    const stored = await findRelationship(entry.subjectId);
+    const relationship = stored?.value;
+    if (!relationship?.templateId || relationship.status === 'approvalPending') return undefined;
+    const message: RelationshipSettled = {
+      type: 'relationshipSettled',
+      partnerTenantId: relationship.partnerTenantId,
+      relationshipId: relationship.id,
+      templateId: relationship.templateId,
+      customerTenantId: relationship.customer?.tenantId ?? null,
+      status: relationship.status,
+    };
+    await sendQueueMessage(gdapApprovalsQueue, message);
+    return 'continued';
+  },
+});
 
 /** A settlement message that failed every delivery: the item waiting on it fails with the reason. */
 export async function onRelationshipSettledPoisoned(message: RelationshipSettled, reason: string): Promise<void> {

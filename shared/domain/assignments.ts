@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { assignmentContract, readOnlyOnCreate, readOnlyOnUpdate } from './contracts';
 import { conflict, invalid } from './errors';
 import { isGuid } from './ids';
 import { Relationship } from './relationships';
@@ -20,7 +21,7 @@ export interface AccessAssignment {
   lastModifiedDateTime: string;
 }
 
-const readOnly = ['id', 'status', 'createdDateTime', 'lastModifiedDateTime'];
+const readOnlyOnCreateOf = readOnlyOnCreate(assignmentContract);
 
 const accessDetailsSchema = z.strictObject({
   unifiedRoles: z.array(z.strictObject({ roleDefinitionId: z.string() })),
@@ -69,7 +70,7 @@ export function createAssignment(
   id: string,
   now: DateTime,
 ): AccessAssignment {
-  const input = parseBody(createSchema, body, readOnly);
+  const input = parseBody(createSchema, body, readOnlyOnCreateOf);
   assertRelationshipActive(relationship);
   const { accessContainerId, accessContainerType } = input.accessContainer;
   if (accessContainerType !== undefined && accessContainerType !== 'securityGroup') {
@@ -100,7 +101,7 @@ export function updateAssignmentRoles(
   relationship: Relationship,
   now: DateTime,
 ): AccessAssignment | undefined {
-  const input = parseBody(updateSchema, body, [...readOnly, 'accessContainer']);
+  const input = parseBody(updateSchema, body, readOnlyOnUpdate(assignmentContract));
   assertRelationshipActive(relationship);
   if (!isLive(current)) throw invalid(`A '${current.status}' access assignment cannot be changed.`);
   const roleIds = validRoles(input.accessDetails, relationship);

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { AccessAssignment } from './assignments';
-import { gdapApprovalsQueue } from './gdapJobs';
 import { Relationship } from './relationships';
 
 /**
@@ -54,22 +53,9 @@ export interface Notification {
   subject: string;
 }
 
-/**
- * A message for a queue-triggered function, sent once its change is stored (through the same
- * outbox as other tenants' events, so a crash in between sends it later, never not at all). Its
- * handler must be idempotent: a message can arrive twice.
- */
-export interface OutboxMessage {
-  id: string;
-  /** The logical queue name (docs/queues.md). */
-  queueName: string;
-  payload: Record<string, unknown>;
-}
-
 export interface DomainEvents {
   audits: AuditEntry[];
   notifications: Notification[];
-  messages?: OutboxMessage[];
 }
 
 export const noEvents = (): DomainEvents => ({ audits: [], notifications: [] });
@@ -164,35 +150,7 @@ export function eventsOf(
         subject: notice.subject,
       }))
     : [];
-  const messages = next ? templateFollowUps(previous, next, key) : [];
-  return { audits, notifications, messages };
-}
-
-/**
- * A relationship made from a GDAP template that leaves `approvalPending` (approved, rejected or
- * expired) continues its onboarding item (SPEC §15.2): part of the change's own events, so the
- * template's assignments follow the approval with no further call and no polling.
- */
-function templateFollowUps(
-  previous: Relationship | undefined,
-  next: Relationship,
-  key: readonly string[],
-): OutboxMessage[] {
-  if (!next.templateId || previous?.status !== 'approvalPending' || next.status === 'approvalPending') return [];
-  return [
-    {
-      id: eventId('templateFollowUp', ...key),
-      queueName: gdapApprovalsQueue,
-      payload: {
-        type: 'relationshipSettled',
-        partnerTenantId: next.partnerTenantId,
-        relationshipId: next.id,
-        templateId: next.templateId,
-        customerTenantId: next.customer?.tenantId ?? null,
-        status: next.status,
-      },
-    },
-  ];
+  return { audits, notifications };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseAutoExtendDuration } from './durations';
-import { DomainError, invalid } from './errors';
+import { invalid } from './errors';
 import type { Initiator } from './events';
 import { parsePartnerCenterBody } from './schema';
 import { validTargets } from './templates';
@@ -137,21 +137,6 @@ export function jobStatus(job: Pick<GdapJob, 'canceledDateTime'>, counts: JobCou
   if (job.canceledDateTime && counts.canceled > 0) return 'canceled';
   if (counts.failed === 0) return 'succeeded';
   return counts.succeeded > 0 ? 'partiallySucceeded' : 'failed';
-}
-
-/** How an item ended: a domain refusal keeps its Graph code; anything else is the service's fault. */
-export function itemErrorOf(error: unknown): ItemError {
-  if (error instanceof DomainError) {
-    const codes: Record<DomainError['kind'], string> = {
-      invalid: 'badRequest',
-      forbidden: 'Authorization_RequestDenied',
-      notFound: 'ResourceNotFound',
-      conflict: 'conflict',
-      stale: 'preconditionFailed',
-    };
-    return { code: codes[error.kind], message: error.message };
-  }
-  return { code: 'internalServerError', message: error instanceof Error ? error.message : String(error) };
 }
 
 const createSchema = z.strictObject({

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { autoExtendDays } from './durations';
+import { DueEntry, jobIds } from './jobs';
 import { Relationship } from './relationships';
 import { globalAdministratorRoleId } from './roles';
 import { fromGraphDateTime, toGraphDateTime } from './time';
@@ -11,23 +12,6 @@ import { fromGraphDateTime, toGraphDateTime } from './time';
 export const approvalWindowDays = 90;
 export const purgeAfterDays = 365;
 export const expiryWarningDays = [30, 7, 1] as const;
-
-export const jobIds = {
-  expirePendingRequests: 'expirePendingRequests',
-  processEndDates: 'processEndDates',
-  sendExpiryWarnings: 'sendExpiryWarnings',
-  purgeEnded: 'purgeEnded',
-} as const;
-export type RelationshipJobId = (typeof jobIds)[keyof typeof jobIds];
-
-/** A future moment at which a job must look at a relationship (a row of the due-date index). */
-export interface DueEntry {
-  job: RelationshipJobId;
-  dueAt: string;
-  relationshipId: string;
-  /** For expiry warnings: how many days before the end. */
-  days?: number;
-}
 
 /** Auto-extension needs P180D and no Global Administrator role (SPEC §2). */
 export function willAutoExtend(relationship: Relationship): boolean {
@@ -49,16 +33,16 @@ export function dueEntriesFor(previous: Relationship | undefined, next: Relation
     entries.push({
       job: jobIds.expirePendingRequests,
       dueAt: plusDays(next.lockedDateTime, approvalWindowDays),
-      relationshipId: id,
+      subjectId: id,
     });
   }
   if (next.status === 'active' && next.endDateTime && (statusChanged || previous?.endDateTime !== next.endDateTime)) {
-    entries.push({ job: jobIds.processEndDates, dueAt: next.endDateTime, relationshipId: id });
+    entries.push({ job: jobIds.processEndDates, dueAt: next.endDateTime, subjectId: id });
     const warning = nextExpiryWarning(next);
     if (warning) entries.push(warning);
   }
   if ((next.status === 'expired' || next.status === 'terminated') && statusChanged && next.endDateTime) {
-    entries.push({ job: jobIds.purgeEnded, dueAt: plusDays(next.endDateTime, purgeAfterDays), relationshipId: id });
+    entries.push({ job: jobIds.purgeEnded, dueAt: plusDays(next.endDateTime, purgeAfterDays), subjectId: id });
   }
   return entries;
 }
@@ -75,7 +59,7 @@ export function nextExpiryWarning(relationship: Relationship, afterDays?: number
     if (afterDays !== undefined && days >= afterDays) continue;
     const dueAt = plusDays(relationship.endDateTime, -days);
     // A warning earlier than the relationship's own start would only be noise.
-    if (dueAt > activated) return { job: jobIds.sendExpiryWarnings, dueAt, relationshipId: relationship.id, days };
+    if (dueAt > activated) return { job: jobIds.sendExpiryWarnings, dueAt, subjectId: relationship.id, days };
   }
   return undefined;
 }

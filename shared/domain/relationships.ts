@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { readOnlyOnCreate, relationshipContract, requestContract } from './contracts';
 import {
   AutoExtendDuration,
   parseAutoExtendDuration,
@@ -90,17 +91,7 @@ const createSchema = z.strictObject({
   accessDetails: unifiedRolesSchema,
 });
 
-const readOnlyProperties = [
-  'id',
-  'status',
-  'createdDateTime',
-  'lastModifiedDateTime',
-  'activatedDateTime',
-  'endDateTime',
-  'operations',
-  'requests',
-  'accessAssignments',
-];
+const readOnlyProperties = readOnlyOnCreate(relationshipContract);
 
 const updateSchema = createSchema.partial();
 
@@ -345,12 +336,7 @@ export function applyRequestAction(
 }
 
 export function parseRequestAction(body: unknown): RequestAction {
-  const input = parseBody(z.strictObject({ action: z.string() }), body, [
-    'id',
-    'status',
-    'createdDateTime',
-    'lastModifiedDateTime',
-  ]);
+  const input = parseBody(z.strictObject({ action: z.string() }), body, readOnlyOnCreate(requestContract));
   const action = requestActions.find((candidate) => candidate === input.action);
   if (!action) {
     throw invalid(

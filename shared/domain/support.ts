@@ -6,6 +6,7 @@
  */
 import { DateTime, Duration } from 'luxon';
 import { z } from 'zod';
+import { accessRequestContract, readOnlyOnCreate, supportRequestContract } from './contracts';
 import { conflict, forbidden, invalid, notFound } from './errors';
 import { AuditEntry, eventId, Initiator } from './events';
 import { isGuid } from './ids';
@@ -278,16 +279,7 @@ const supportRequestSchema = z.strictObject({
 });
 export type SupportRequestInput = z.infer<typeof supportRequestSchema>;
 
-const supportRequestReadOnly = [
-  'id',
-  'tenantId',
-  'status',
-  'assignedEngineer',
-  'createdBy',
-  'createdDateTime',
-  'lastModifiedDateTime',
-  'closedDateTime',
-];
+const supportRequestReadOnly = readOnlyOnCreate(supportRequestContract);
 
 export function parseSupportRequestInput(body: unknown): SupportRequestInput {
   return parseBody(supportRequestSchema, body, supportRequestReadOnly);
@@ -428,15 +420,7 @@ const accessRequestSchema = z.strictObject({
 export type AccessRequestInput = z.infer<typeof accessRequestSchema>;
 
 export function parseAccessRequestInput(body: unknown): AccessRequestInput {
-  return parseBody(accessRequestSchema, body, [
-    'id',
-    'status',
-    'supportRequestTenantId',
-    'requestedBy',
-    'createdDateTime',
-    'lastModifiedDateTime',
-    'expirationDateTime',
-  ]);
+  return parseBody(accessRequestSchema, body, readOnlyOnCreate(accessRequestContract));
 }
 
 export const isLive = (accessRequest: AccessRequest): boolean =>

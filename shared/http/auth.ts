@@ -3,8 +3,8 @@ import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors as joseErrors,
 import { DateTime } from 'luxon';
 import { config } from '../config';
 import { isGuid } from '../domain/ids';
-import { HttpError, unauthorized } from './errors';
-import { appRoles, Principal } from './principal';
+import { internal, unauthorized } from '../domain/errors';
+import { appRoles, Principal } from '../domain/principal';
 import { devPublicJwks, sandboxSigningAvailable } from './sandboxKeys';
 import { verifyOnce } from './tokenCache';
 
@@ -104,7 +104,7 @@ export async function verifyToken(token: string): Promise<Principal> {
   try {
     keys = await loadKeySet();
   } catch (error) {
-    throw new HttpError(500, error instanceof Error ? error.message : 'Token validation is not configured.');
+    throw internal(error instanceof Error ? error.message : 'Token validation is not configured.');
   }
   let payload: JWTPayload;
   try {

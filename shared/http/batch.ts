@@ -2,7 +2,7 @@ import { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from '
 import { z } from 'zod';
 import { serviceNow } from '../clock';
 import { parseBody } from '../domain/schema';
-import { badRequest, HttpError } from './errors';
+import { DomainError, failedDependency, invalid, methodNotAllowed, notFound } from '../domain/errors';
 import { graphErrorResponse } from './handler';
 import { lookupRoute } from './routeTable';
 import { ApiVersion } from './urls';
@@ -41,20 +41,20 @@ const itemMethods = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 /** Validates what makes the whole batch malformed (400 for all): shape, count, ids, dependencies. */
 export function parseBatch(body: unknown): BatchItem[] {
   const { requests } = parseBody(batchSchema, body);
-  if (requests.length === 0) throw badRequest('Invalid batch: it must hold at least one request.');
+  if (requests.length === 0) throw invalid('Invalid batch: it must hold at least one request.');
   if (requests.length > maxBatchItems) {
-    throw badRequest(`Invalid batch: it holds ${requests.length} requests; at most ${maxBatchItems} are allowed.`);
+    throw invalid(`Invalid batch: it holds ${requests.length} requests; at most ${maxBatchItems} are allowed.`);
   }
   const byId = new Map<string, BatchItem>();
   for (const item of requests) {
     const key = item.id.toLowerCase();
-    if (byId.has(key)) throw badRequest(`Invalid batch: the request id '${item.id}' is used more than once.`);
+    if (byId.has(key)) throw invalid(`Invalid batch: the request id '${item.id}' is used more than once.`);
     byId.set(key, item);
   }
   for (const item of requests) {
     for (const dependency of item.dependsOn ?? []) {
       if (!byId.has(dependency.toLowerCase())) {
-        throw badRequest(`Invalid batch: request '${item.id}' depends on '${dependency}', which is not in the batch.`);
+        throw invalid(`Invalid batch: request '${item.id}' depends on '${dependency}', which is not in the batch.`);
       }
     }
   }
@@ -68,7 +68,7 @@ function assertAcyclic(items: readonly BatchItem[], byId: ReadonlyMap<string, Ba
   const visit = (item: BatchItem): void => {
     const key = item.id.toLowerCase();
     if (done.has(key)) return;
-    if (visiting.has(key)) throw badRequest(`Invalid batch: the dependencies of request '${item.id}' form a cycle.`);
+    if (visiting.has(key)) throw invalid(`Invalid batch: the dependencies of request '${item.id}' form a cycle.`);
     visiting.add(key);
     for (const dependency of item.dependsOn ?? []) visit(byId.get(dependency.toLowerCase()) as BatchItem);
     visiting.delete(key);
@@ -88,20 +88,20 @@ function isJsonContentType(value: string | undefined): boolean {
  */
 function itemUrl(origin: string, version: ApiVersion, relative: string): URL {
   if (/^[a-z][a-z0-9+.-]*:/i.test(relative) || relative.startsWith('//') || relative.includes('\\')) {
-    throw badRequest(`The batch item URL '${relative}' must be relative to the /${version} root.`);
+    throw invalid(`The batch item URL '${relative}' must be relative to the /${version} root.`);
   }
   const path = relative.replace(/^\//, '');
   const segments = path.split(/[?#]/)[0].split('/');
   if (/^(v1\.0|beta)$/i.test(segments[0])) {
-    throw badRequest(`The batch item URL '${relative}' must be relative to the /${version} root, without a version.`);
+    throw invalid(`The batch item URL '${relative}' must be relative to the /${version} root, without a version.`);
   }
   if (segments.some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
-    throw badRequest(`The batch item URL '${relative}' must not hold '.' or '..' segments.`);
+    throw invalid(`The batch item URL '${relative}' must not hold '.' or '..' segments.`);
   }
-  if (segments[0].toLowerCase() === '$batch') throw badRequest('A batch item cannot itself be a $batch request.');
+  if (segments[0].toLowerCase() === '$batch') throw invalid('A batch item cannot itself be a $batch request.');
   const url = new URL(`${origin}/${version}/${path}`);
   if (!url.pathname.startsWith(`/${version}/`)) {
-    throw badRequest(`The batch item URL '${relative}' must stay under the /${version} root.`);
+    throw invalid(`The batch item URL '${relative}' must stay under the /${version} root.`);
   }
   return url;
 }
@@ -140,7 +140,7 @@ interface BatchContext {
 
 async function runItem(item: BatchItem, batch: BatchContext): Promise<HttpResponseInit | HttpResponse> {
   const method = item.method.toUpperCase();
-  if (!itemMethods.has(method)) throw badRequest(`The batch item method '${item.method}' is not supported.`);
+  if (!itemMethods.has(method)) throw invalid(`The batch item method '${item.method}' is not supported.`);
   const url = itemUrl(batch.origin, batch.version, item.url);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(item.headers ?? {})) headers[name.toLowerCase()] = value;
@@ -150,17 +150,16 @@ async function runItem(item: BatchItem, batch: BatchContext): Promise<HttpRespon
   let body: string | undefined;
   if (item.body !== undefined) {
     if (!isJsonContentType(headers['content-type'])) {
-      throw badRequest("A batch item with a body must carry a JSON 'Content-Type' header.");
+      throw invalid("A batch item with a body must carry a JSON 'Content-Type' header.");
     }
     body = JSON.stringify(item.body);
     headers['content-length'] = String(Buffer.byteLength(body));
   }
   const route = lookupRoute(method, url.pathname);
   if (route.kind === 'notFound') {
-    throw new HttpError(404, `Resource not found for the segment '${url.pathname}'.`);
+    throw notFound(`Resource not found for the segment '${url.pathname}'.`);
   }
-  if (route.kind === 'methodNotAllowed')
-    throw new HttpError(405, `Method ${method} is not allowed on ${url.pathname}.`);
+  if (route.kind === 'methodNotAllowed') throw methodNotAllowed(`Method ${method} is not allowed on ${url.pathname}.`);
   const request = new HttpRequest({
     method,
     url: url.toString(),
@@ -188,13 +187,13 @@ export async function executeBatch(items: readonly BatchItem[], batch: BatchCont
         );
         const failed = dependencies.find((dependency) => !succeeded(dependency));
         if (failed) {
-          const error = new HttpError(424, `The request depends on request '${failed.id}', which failed.`);
+          const error = failedDependency(`The request depends on request '${failed.id}', which failed.`);
           return toItemResponse(item.id, graphErrorResponse(error, serviceNow()));
         }
         try {
           return await toItemResponse(item.id, await runItem(item, batch));
         } catch (error) {
-          if (!(error instanceof HttpError)) throw error;
+          if (!(error instanceof DomainError)) throw error;
           return toItemResponse(item.id, graphErrorResponse(error, serviceNow()));
         }
       })();

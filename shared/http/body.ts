@@ -1,6 +1,6 @@
 import { HttpRequest } from '@azure/functions';
 import { config } from '../config';
-import { badRequest, HttpError } from './errors';
+import { DomainError, invalid, tooLarge as payloadTooLarge, unsupportedMediaType } from '../domain/errors';
 
 function isJsonMediaType(contentType: string | null): boolean {
   if (!contentType) return false;
@@ -10,28 +10,28 @@ function isJsonMediaType(contentType: string | null): boolean {
 
 /** Reads a JSON request body: JSON only (415), at most 64 KiB unless a route allows more (413), well-formed (400). */
 export async function readJsonBody(request: HttpRequest, limit = config().maxBodyBytes): Promise<unknown> {
-  const tooLarge = (): HttpError =>
-    new HttpError(413, `The request body is larger than the ${limit / 1024} KiB this service accepts.`);
+  const tooLarge = (): DomainError =>
+    payloadTooLarge(`The request body is larger than the ${limit / 1024} KiB this service accepts.`);
   const declaredLength = Number(request.headers.get('content-length') ?? '0');
   if (declaredLength > limit) throw tooLarge();
   if (!isJsonMediaType(request.headers.get('content-type'))) {
-    throw new HttpError(415, "The request body must be JSON, sent with 'Content-Type: application/json'.");
+    throw unsupportedMediaType("The request body must be JSON, sent with 'Content-Type: application/json'.");
   }
   const text = await request.text();
   if (Buffer.byteLength(text, 'utf8') > limit) throw tooLarge();
-  if (text.trim() === '') throw badRequest('A JSON request body is required.');
+  if (text.trim() === '') throw invalid('A JSON request body is required.');
   if (nestingDepth(text) > maxJsonDepth) {
-    throw badRequest(`The request body nests objects and arrays more than ${maxJsonDepth} levels deep.`);
+    throw invalid(`The request body nests objects and arrays more than ${maxJsonDepth} levels deep.`);
   }
   let body: unknown;
   try {
     body = JSON.parse(text) as unknown;
   } catch {
-    throw badRequest('The request body is not valid JSON.');
+    throw invalid('The request body is not valid JSON.');
   }
   const malformed = firstMalformedString(body);
   if (malformed !== undefined) {
-    throw badRequest(
+    throw invalid(
       `Invalid request body: property '${malformed || '(root)'}' holds a string that is not well-formed Unicode (a lone surrogate).`,
     );
   }

@@ -1,6 +1,9 @@
+import { DomainErrorKind } from '../domain/errors';
+
 /**
  * Graph error codes by HTTP status (SPEC §10). Every failure a client sees is one of these,
- * wrapped in the Graph envelope by the handler wrapper.
+ * wrapped in the Graph envelope by the handler wrapper; the refusals themselves are the one
+ * vocabulary of shared/domain/errors.ts.
  */
 export const graphErrorCodes = {
   400: 'badRequest',
@@ -20,24 +23,18 @@ export const graphErrorCodes = {
 
 export type ErrorStatus = keyof typeof graphErrorCodes;
 
-/** An error that maps to one Graph error response. `code` defaults to the status's Graph code. */
-export class HttpError extends Error {
-  readonly status: ErrorStatus;
-  readonly code: string;
-  readonly headers: Record<string, string>;
-
-  constructor(status: ErrorStatus, message: string, options: { code?: string; headers?: Record<string, string> } = {}) {
-    super(message);
-    this.name = 'HttpError';
-    this.status = status;
-    this.code = options.code ?? graphErrorCodes[status];
-    this.headers = options.headers ?? {};
-  }
-}
-
-export const badRequest = (message: string, code?: string): HttpError => new HttpError(400, message, { code });
-export const unauthorized = (message: string): HttpError => new HttpError(401, message);
-export const forbidden = (message: string): HttpError => new HttpError(403, message);
-export const notFound = (message: string): HttpError => new HttpError(404, message);
-export const conflict = (message: string): HttpError => new HttpError(409, message);
-export const preconditionFailed = (message: string): HttpError => new HttpError(412, message);
+export const statusOfKind: Record<DomainErrorKind, ErrorStatus> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  notFound: 404,
+  methodNotAllowed: 405,
+  conflict: 409,
+  stale: 412,
+  tooLarge: 413,
+  unsupportedMediaType: 415,
+  failedDependency: 424,
+  tooManyRequests: 429,
+  internal: 500,
+  unavailable: 503,
+};

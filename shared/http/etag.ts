@@ -1,5 +1,5 @@
 import { HttpRequest } from '@azure/functions';
-import { badRequest, preconditionFailed } from './errors';
+import { invalid, stale } from '../domain/errors';
 
 /**
  * API ETags are weak and opaque like Graph's (`W/"base64"`); inside is the Table Storage ETag of
@@ -25,8 +25,8 @@ export function fromApiEtag(apiEtag: string): string | undefined {
  */
 export function requireIfMatch(request: HttpRequest): string {
   const etag = optionalIfMatch(request);
-  if (etag === undefined) throw badRequest("The 'If-Match' header is required: send the entity's @odata.etag value.");
-  if (etag === null) throw preconditionFailed('The If-Match ETag does not match the current version of the entity.');
+  if (etag === undefined) throw invalid("The 'If-Match' header is required: send the entity's @odata.etag value.");
+  if (etag === null) throw stale('The If-Match ETag does not match the current version of the entity.');
   return etag;
 }
 

@@ -9,6 +9,13 @@ import type {
   UnifiedRoleDefinition as GraphRoleDefinition,
 } from '@microsoft/microsoft-graph-types';
 import { AccessAssignment } from '../domain/assignments';
+import {
+  assignmentContract,
+  operationContract,
+  relationshipContract,
+  requestContract,
+  ViewOf,
+} from '../domain/contracts';
 import { Operation } from '../domain/operations';
 import { Relationship, RelationshipRequest } from '../domain/relationships';
 import { ManagedService, RoleDefinition } from '../domain/roles';
@@ -16,7 +23,8 @@ import { TenantInformation } from '../domain/tenants';
 
 /**
  * Domain objects to Graph's JSON shapes. Typed against @microsoft/microsoft-graph-types so a
- * property name that drifts from Graph fails the build.
+ * property name that drifts from Graph fails the build, and against each resource's declared
+ * contract (shared/domain/contracts.ts) so a view renders exactly the properties it declares.
  */
 export const graphTypes = {
   relationship: '#microsoft.graph.delegatedAdminRelationship',
@@ -49,7 +57,7 @@ export function relationshipView(relationship: Relationship): GraphRelationship 
     lastModifiedDateTime: relationship.lastModifiedDateTime,
     activatedDateTime: relationship.activatedDateTime,
     endDateTime: relationship.endDateTime,
-  };
+  } satisfies ViewOf<typeof relationshipContract>;
 }
 
 export function requestView(request: RelationshipRequest): GraphRelationshipRequest {
@@ -59,18 +67,18 @@ export function requestView(request: RelationshipRequest): GraphRelationshipRequ
     status: request.status,
     createdDateTime: request.createdDateTime,
     lastModifiedDateTime: request.lastModifiedDateTime,
-  };
+  } satisfies ViewOf<typeof requestContract>;
 }
 
 export function assignmentView(assignment: AccessAssignment): GraphAccessAssignment {
   return {
     id: assignment.id,
-    accessContainer: { accessContainerId: assignment.accessContainerId, accessContainerType: 'securityGroup' },
+    accessContainer: { accessContainerId: assignment.accessContainerId, accessContainerType: 'securityGroup' as const },
     accessDetails: { unifiedRoles: assignment.roleIds.map((roleDefinitionId) => ({ roleDefinitionId })) },
     status: assignment.status,
     createdDateTime: assignment.createdDateTime,
     lastModifiedDateTime: assignment.lastModifiedDateTime,
-  };
+  } satisfies ViewOf<typeof assignmentContract>;
 }
 
 export function operationView(operation: Operation): GraphOperation {
@@ -81,7 +89,7 @@ export function operationView(operation: Operation): GraphOperation {
     status: operation.status,
     createdDateTime: operation.createdDateTime,
     lastModifiedDateTime: operation.lastModifiedDateTime,
-  };
+  } satisfies ViewOf<typeof operationContract>;
 }
 
 export function customerView(customer: { tenantId: string; displayName: string }): GraphCustomer {

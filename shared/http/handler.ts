@@ -3,15 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { refreshServiceClock, serviceNow } from '../clock';
 import { config } from '../config';
-import { DomainError } from '../domain/errors';
-import { ChangeCause } from '../domain/events';
-import { toGraphDateTime } from '../domain/time';
+import { DomainError, internal } from '../domain/errors';
+import type { Caller } from '../app/caller';
 import { logRequest } from '../log';
 import { authenticate } from './auth';
-import { ErrorStatus, HttpError } from './errors';
+import { graphErrorCodes, statusOfKind } from './errors';
 import { json } from './responses';
+import { Principal } from '../domain/principal';
 import { isStorageUnavailable } from '../store/storageBudget';
-import { Principal } from './principal';
 import { lookupRoute } from './routeTable';
 import { apiVersionOf, UrlScope } from './urls';
 
@@ -27,16 +26,8 @@ export interface AuthenticatedScope extends RequestScope {
   principal: Principal;
 }
 
-const domainStatus: Record<DomainError['kind'], ErrorStatus> = {
-  invalid: 400,
-  forbidden: 403,
-  notFound: 404,
-  conflict: 409,
-  stale: 412,
-};
-
 function errorResponse(
-  error: HttpError,
+  error: DomainError,
   requestId: string,
   clientRequestId: string | null,
   now: DateTime,
@@ -46,12 +37,13 @@ function errorResponse(
     'request-id': requestId,
   };
   if (clientRequestId) innerError['client-request-id'] = clientRequestId;
-  return json(error.status, { error: { code: error.code, message: error.message, innerError } }, error.headers);
+  const status = statusOfKind[error.kind];
+  return json(status, { error: { code: graphErrorCodes[status], message: error.message, innerError } }, error.headers);
 }
 
 /** A Graph error answer made outside a handler (a `$batch` item refused before it runs), with its own request-id. */
 export function graphErrorResponse(
-  error: HttpError,
+  error: DomainError,
   now: DateTime,
   clientRequestId: string | null = null,
 ): HttpResponseInit {
@@ -68,24 +60,25 @@ function publicBaseUrl(url: URL): string {
   const { publicBaseUrl: configured, sandboxMode } = config();
   if (configured) return configured.replace(/\/+$/, '');
   if (sandboxMode) return url.origin;
-  throw new HttpError(500, 'The service is not configured: PUBLIC_BASE_URL must be set outside sandbox mode.');
+  throw internal('The service is not configured: PUBLIC_BASE_URL must be set outside sandbox mode.');
 }
 
 /** What a client is told to wait when storage is unavailable. */
 const storageRetryAfterSeconds = 5;
 
-function asHttpError(error: unknown, log: InvocationContext): HttpError {
-  if (error instanceof HttpError) return error;
-  if (error instanceof DomainError) return new HttpError(domainStatus[error.kind], error.message);
+function asRefusal(error: unknown, log: InvocationContext): DomainError {
+  if (error instanceof DomainError) return error;
   if (isStorageUnavailable(error)) {
     log.warn('Storage unavailable', error instanceof Error ? error.message : error);
-    return new HttpError(503, 'The service cannot reach its storage right now. Retry after the time in Retry-After.', {
-      headers: { 'retry-after': String(storageRetryAfterSeconds) },
-    });
+    return new DomainError(
+      'unavailable',
+      'The service cannot reach its storage right now. Retry after the time in Retry-After.',
+      { 'retry-after': String(storageRetryAfterSeconds) },
+    );
   }
   // Anything else is our fault: log it in full, tell the client nothing internal.
   log.error('Unhandled error', error);
-  return new HttpError(500, 'An internal server error occurred. Quote the request-id when reporting it.');
+  return internal('An internal server error occurred. Quote the request-id when reporting it.');
 }
 
 function withCorrelation(
@@ -114,7 +107,7 @@ function withCorrelation(
       };
       response = await handle(request, scope);
     } catch (error) {
-      response = errorResponse(asHttpError(error, context), requestId, clientRequestId, now);
+      response = errorResponse(asRefusal(error, context), requestId, clientRequestId, now);
     }
     const headers: Record<string, string> = { ...(response.headers as Record<string, string> | undefined) };
     headers['request-id'] = requestId;
@@ -142,12 +135,9 @@ function routeTemplate(method: string, pathname: string): string | undefined {
   }
 }
 
-/** The audit cause of a change made by this request's caller. */
-export function callerCause(scope: AuthenticatedScope): ChangeCause {
-  return {
-    initiatedBy: { kind: 'user', tenantId: scope.principal.tenantId, userId: scope.principal.objectId },
-    at: toGraphDateTime(scope.now),
-  };
+/** The caller of a use case: the token's principal and the request's one `now`. */
+export function callerOf(scope: AuthenticatedScope): Caller {
+  return { principal: scope.principal, now: scope.now };
 }
 
 /** A Graph-style route: bearer token required, errors in the Graph envelope, correlation headers. */

@@ -1,6 +1,6 @@
 import { HttpMethod } from '@azure/functions';
 import { HttpRegistration, registeredHttp } from '../registrations';
-import { badRequest } from './errors';
+import { invalid } from '../domain/errors';
 
 /**
  * The table of registered HTTP routes, matched as the Azure Functions host matches route
@@ -65,7 +65,7 @@ function decodeParam(value: string): string {
   try {
     return decodeURIComponent(value);
   } catch {
-    throw badRequest('The request path holds a malformed percent-escape.');
+    throw invalid('The request path holds a malformed percent-escape.');
   }
 }
 

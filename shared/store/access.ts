@@ -1,5 +1,5 @@
 import { AccessFacts, AccessGrant, EffectiveAccess, PartnerUser, resolveEffectiveAccess } from '../domain/access';
-import { Principal, appRoles, hasAppRole } from '../http/principal';
+import { Principal, appRoles, hasAppRole } from '../domain/principal';
 import { hasDap } from './dap';
 import { activeRelationshipsWith, listChildren } from './relationships';
 import { assignmentFromRow, childKinds } from './rows';

@@ -1,7 +1,7 @@
 import { TableEntityResult } from '@azure/data-tables';
 import { Customer, DelegatedAccessFacts, missingDelegatedAccess } from '../domain/customers';
 import { conflict, forbidden } from '../domain/errors';
-import { appRoles, hasAppRole, Principal } from '../http/principal';
+import { appRoles, hasAppRole, Principal } from '../domain/principal';
 import { principalAccessTo } from './access';
 import { hasDap } from './dap';
 import { activeRelationshipsWith } from './relationships';

@@ -1,24 +1,26 @@
-import { odata, TransactionAction } from '@azure/data-tables';
-import { DueEntry, RelationshipJobId } from '../domain/maintenance';
+import { odata } from '@azure/data-tables';
+import { DueEntry, JobId } from '../domain/jobs';
+import { RowOp, writeRows } from './rowOps';
 import { Entity, idDigit } from './rows';
 import { ensureTables, ignoreStatus, tableClient, tableNames } from './tables';
 
 /**
- * The due-date index (SPEC §4, §12): PartitionKey `{job}|{day due}|{hex digit}`, RowKey
- * `{dueAt}|{relationshipId}[|{days}]`. Timestamps have a fixed width, so "everything due by now"
- * is the job's past days plus today's RowKeys up to now: a job reads only the entries that are
- * due, however many are stored. Day partitions keep the index's partitions from growing with it,
- * and the digit (the first of the relationship's or event's id) spreads a busy day, such as a
- * bulk onboarding, over 16 of them.
+ * The one due index (SPEC §4, §12), for every job: PartitionKey `{job}|{day due}|{hex digit}`,
+ * RowKey `{dueAt}|{subjectId}[|{days}]`. Timestamps have a fixed width, so "everything due by
+ * now" is the job's past days plus today's RowKeys up to now: a job reads only the entries that
+ * are due, however many are stored. Day partitions keep the index's partitions from growing with
+ * it, and the digit (the first of the subject's id) spreads a busy day, such as a bulk onboarding,
+ * over 16 of them. Entries are written before the change that needs them (harmless should it not
+ * happen) and removed only once what they call for is stored (shared/app/jobs.ts).
  */
 const dueIndex = () => tableClient(tableNames.dueIndex);
 
-export function duePartition(job: string, dueAt: string, id: string): string {
-  return `${job}|${dueAt.slice(0, 10)}|${idDigit(id)}`;
+export function duePartition(job: JobId, dueAt: string, subjectId: string): string {
+  return `${job}|${dueAt.slice(0, 10)}|${idDigit(subjectId)}`;
 }
 
 /** Every entry of `job` due at or before `now`, oldest day first. */
-export function dueFilter(job: string, now: string): string {
+function dueFilter(job: JobId, now: string): string {
   const today = `${job}|${now.slice(0, 10)}`;
   // '~' sorts after every character of an id, so the bound includes all entries due at `now`.
   const upTo = `${now}|~`;
@@ -28,50 +30,54 @@ export function dueFilter(job: string, now: string): string {
   return `(${pastDays}) or (${todaySoFar})`;
 }
 
-function rowKeyOf(entry: DueEntry): string {
-  return [entry.dueAt, entry.relationshipId, ...(entry.days === undefined ? [] : [String(entry.days)])].join('|');
-}
-
+/** A due entry as stored: what it says and where it is. */
 export interface DueRow {
   entry: DueEntry;
   partitionKey: string;
   rowKey: string;
 }
 
-/** Idempotent: writing the same entry twice leaves one row. */
-export async function addDueEntries(entries: readonly DueEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await ensureTables();
-  const byPartition = new Map<string, Entity[]>();
-  for (const entry of entries) {
-    const partitionKey = duePartition(entry.job, entry.dueAt, entry.relationshipId);
-    const rows = byPartition.get(partitionKey) ?? [];
-    rows.push({
-      partitionKey,
-      rowKey: rowKeyOf(entry),
-      relationshipId: entry.relationshipId,
-      dueAt: entry.dueAt,
-      days: entry.days,
-    });
-    byPartition.set(partitionKey, rows);
+/** A string property holds at most 32K UTF-16 characters: longer `data` is split over `data`, `data1`, ... */
+const dataChunk = 30_000;
+
+/** The row of an entry. Its key holds all it says (but `data`), so writing it twice leaves one row. */
+export function dueRow(entry: DueEntry): Entity {
+  const row: Entity = {
+    partitionKey: duePartition(entry.job, entry.dueAt, entry.subjectId),
+    rowKey: [entry.dueAt, entry.subjectId, ...(entry.days === undefined ? [] : [String(entry.days)])].join('|'),
+    subjectId: entry.subjectId,
+    dueAt: entry.dueAt,
+    days: entry.days,
+  };
+  for (let start = 0, n = 0; entry.data !== undefined && start < entry.data.length; start += dataChunk, n++) {
+    row[n === 0 ? 'data' : `data${n}`] = entry.data.slice(start, start + dataChunk);
   }
-  // A lone row is a plain insert, and one already there is the same entry (its key holds all it
-  // says): cheaper for the storage than a one-action transaction or an upsert (Azurite looks the
-  // row up twice for an upsert).
-  await Promise.all(
-    [...byPartition.values()].map((rows) =>
-      rows.length === 1
-        ? dueIndex().createEntity(rows[0]).catch(ignoreStatus(409))
-        : dueIndex().submitTransaction(rows.map((row): TransactionAction => ['upsert', row, 'Replace'])),
-    ),
-  );
+  return row;
+}
+
+function dataOf(row: Record<string, unknown>): string | undefined {
+  if (typeof row.data !== 'string') return undefined;
+  let data = row.data;
+  for (let n = 1; typeof row[`data${n}`] === 'string'; n++) data += row[`data${n}`] as string;
+  return data;
+}
+
+/** Index rows for `entries`, to write before the change that needs them. */
+export function dueEntryWrites(entries: readonly DueEntry[]): RowOp[] {
+  return entries.map((entry) => ({ table: tableNames.dueIndex, mode: 'insert', entity: dueRow(entry) }));
+}
+
+/** Writes entries on their own (seeding, tests); a change writes them through the executor. */
+export async function writeDueEntries(entries: readonly DueEntry[]): Promise<void> {
+  await ensureTables();
+  await writeRows(dueEntryWrites(entries));
 }
 
 /** Entries of `job` due at or before `now` (a Graph timestamp), oldest day first, at most `limit`. */
-export async function dueEntries(job: RelationshipJobId, now: string, limit: number): Promise<DueRow[]> {
+export async function dueEntries(job: JobId, now: string, limit: number): Promise<DueRow[]> {
   await ensureTables();
   const rows = dueIndex()
-    .listEntities<{ relationshipId: string; dueAt: string; days?: number }>({
+    .listEntities<{ subjectId: string; dueAt: string; days?: number }>({
       queryOptions: { filter: dueFilter(job, now) },
     })
     .byPage({ maxPageSize: Math.min(limit, 1000) });
@@ -81,7 +87,7 @@ export async function dueEntries(job: RelationshipJobId, now: string, limit: num
       due.push({
         partitionKey: String(row.partitionKey),
         rowKey: String(row.rowKey),
-        entry: { job, dueAt: row.dueAt, relationshipId: row.relationshipId, days: row.days },
+        entry: { job, dueAt: row.dueAt, subjectId: row.subjectId, days: row.days, data: dataOf(row) },
       });
       if (due.length >= limit) return due;
     }
@@ -89,7 +95,7 @@ export async function dueEntries(job: RelationshipJobId, now: string, limit: num
   return due;
 }
 
-/** Removed only once the state change it called for is stored (or found unnecessary). */
-export async function removeDueEntry(row: DueRow): Promise<void> {
+/** Removed only once the change it called for is stored (or found unnecessary). */
+export async function removeDueEntry(row: Pick<DueRow, 'partitionKey' | 'rowKey'>): Promise<void> {
   await dueIndex().deleteEntity(row.partitionKey, row.rowKey).catch(ignoreStatus(404));
 }

@@ -1,7 +1,7 @@
 import { odata, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { chunkOf, GdapJob, GdapJobItem, ItemState } from '../domain/gdapJobs';
-import { CollectionQuery, CollectionSpec } from '../http/odata';
-import { Page, queryPartition, Stored } from './paging';
+import { CollectionQuery, CollectionSpec } from '../query/odata';
+import { Page, queryCollection, Stored } from './paging';
 import { Entity } from './rows';
 import { conditionalWrite, ensureTables, isStatus, tableClient, tableNames } from './tables';
 
@@ -217,10 +217,9 @@ export function listItems(
   query: CollectionQuery,
   spec: CollectionSpec<GdapJobItem>,
 ): Promise<Page<GdapJobItem>> {
-  return queryPartition({
+  return queryCollection({
     client: jobs(),
-    partitions: itemRange(jobId),
-    rowKeyPrefix: '',
+    sources: [{ partitions: itemRange(jobId), rowKeyPrefix: '' }],
     query,
     spec,
     fromRow: itemFromRow,

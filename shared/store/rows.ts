@@ -19,12 +19,15 @@ import { encodeKey } from './tables';
  *                                 `request_{requestId}` (one per state change, three at most)
  *   name|{lower-case name}        reserves the display name (unique per partner, SPEC §2), in the
  *                                 partition its hash names; new ids are chosen to share it
+ *   asg|{id}|!{role set hash}     the relationship's grant: there while it is active with those
+ *                                 roles (domain/relationshipChanges.ts)
  *   asg|{id}|{assignmentId}       an access assignment (SPEC §3.2)
  *   grp|{id}|{groupId}            reserves a security group for one live assignment
  *   op|{id}|{operationId}         an operation (SPEC §3.3)
+ *   sent|{id}|{end}|{days}        an expiry warning sent (at most once per end date and day count)
  *   aud|{newest first}|{eventId}  the tenant's audit log (SPEC §9; events.ts)
  *   ntf|{newest first}|{eventId}  the tenant's notifications
- *   sent|{eventId}                a notification sent at most once (expiry warnings)
+ *   caud|{tenantId}|…, cntf|…     another tenant's copies of a change's events, beside the change
  */
 export type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 
@@ -73,9 +76,9 @@ export function relationshipPartition(relationship: Pick<Relationship, 'id' | 'p
   return tenantPartition(relationship.partnerTenantId, partitionSuffix(relationship.id));
 }
 
-/** Where an event row with this (hex GUID) id lives in its tenant's partitions. */
-export function eventPartition(tenantId: string, eventId: string): string {
-  return tenantPartition(tenantId, partitionSuffix(eventId));
+/** The partition of `tenantId` named by a hex id's leading bits (an aggregate's rows in that tenant's space). */
+export function tenantPartitionOf(tenantId: string, hexId: string): string {
+  return tenantPartition(tenantId, partitionSuffix(hexId));
 }
 
 function nameSuffix(displayName: string): string {
@@ -99,7 +102,7 @@ export const relationshipPrefix = 'rel|';
 const namePrefix = 'name|';
 
 /** Row kinds that belong to one relationship and go with it when it is deleted. */
-export const childKinds = { assignment: 'asg', group: 'grp', operation: 'op' } as const;
+export const childKinds = { assignment: 'asg', group: 'grp', operation: 'op', warningSent: 'sent' } as const;
 export type ChildKind = (typeof childKinds)[keyof typeof childKinds];
 
 export const relationshipKey = (id: string): string => `${relationshipPrefix}${id}`;
@@ -145,27 +148,33 @@ export function relationshipToRow(relationship: Relationship): Entity {
 
 /**
  * What `relationshipFromRow` reads, and the tombstone flag: a list selects these, leaving out the
- * `request_*` properties (two to three per relationship once it is active).
+ * `request_*` properties (two to three per relationship once it is active). The columns are those
+ * `relationshipToRow` writes, so a field added there is selected too.
  */
-export const relationshipColumns = [
+export const relationshipColumns: readonly string[] = [
   'PartitionKey',
   'RowKey',
-  'id',
-  'displayName',
-  'duration',
-  'autoExtendDuration',
-  'customerTenantId',
-  'customerDisplayName',
-  'roleIds',
-  'status',
-  'createdDateTime',
-  'lastModifiedDateTime',
-  'activatedDateTime',
-  'endDateTime',
-  'lockedDateTime',
+  ...Object.keys(
+    relationshipToRow({
+      id: '00',
+      partnerTenantId: '',
+      displayName: '',
+      duration: '',
+      autoExtendDuration: 'PT0S',
+      customer: null,
+      roleIds: [],
+      status: 'created',
+      createdDateTime: '',
+      lastModifiedDateTime: '',
+      activatedDateTime: null,
+      endDateTime: null,
+      lockedDateTime: null,
+    }),
+  ).filter((name) => name !== 'partitionKey' && name !== 'rowKey'),
+  // Only on rows made from a GDAP template (absent from the sample row above).
   'templateId',
   'deleted',
-] as const;
+];
 
 export function relationshipFromRow(row: Record<string, unknown>): Relationship {
   const customerTenantId = optionalString(row.customerTenantId);
@@ -234,6 +243,25 @@ export function assignmentFromRow(row: Record<string, unknown>): AccessAssignmen
     createdDateTime: String(row.createdDateTime),
     lastModifiedDateTime: String(row.lastModifiedDateTime),
   };
+}
+
+const grantMark = '!';
+
+/** The grant row of a relationship with the role set named by `key`. */
+export function grantRow(partitionKey: string, relationshipId: string, key: string): Entity {
+  return { partitionKey, rowKey: childKey(childKinds.assignment, relationshipId, `${grantMark}${key}`) };
+}
+
+/** The role-set key of a grant row, or undefined for any other row. */
+export function grantKeyOfRow(row: { rowKey?: unknown }): string | undefined {
+  const rowKey = String(row.rowKey);
+  const at = rowKey.lastIndexOf(`|${grantMark}`);
+  return at < 0 ? undefined : rowKey.slice(at + 2);
+}
+
+/** The marker of an expiry warning sent: only its first writer can insert it. */
+export function warningSentRow(partitionKey: string, relationshipId: string, key: string): Entity {
+  return { partitionKey, rowKey: childKey(childKinds.warningSent, relationshipId, key) };
 }
 
 /** The reservation that keeps one live assignment per security group and relationship. */

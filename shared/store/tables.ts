@@ -6,13 +6,12 @@ import { whenTableNotFound } from './storageBudget';
 
 /** Every table the service uses, created once per process on first use. */
 export const tableNames = {
-  /** 64 partitions per tenant: its relationships (as partner), audit log and notifications (rows.ts). */
+  /** 64 partitions per tenant: its relationships (as partner), audit log and notifications (rows.ts, events.ts). */
   tenants: 'Tenants',
   customerRelationships: 'CustomerRelationships',
   directory: 'Directory',
+  /** The one due index of every job, the outbox's recovery entries included (dueIndex.ts, outbox.ts). */
   dueIndex: 'DueIndex',
-  /** Minutes-long entries carrying a change's events for other tenants until they are published (events.ts). */
-  eventRecovery: 'EventRecovery',
   dapRelationships: 'DapRelationships',
   partners: 'Partners',
   customers: 'Customers',

@@ -2,8 +2,8 @@ import { odata, TableEntityResult, TransactionAction } from '@azure/data-tables'
 import { conflict } from '../domain/errors';
 import { normalizeName } from '../domain/relationships';
 import { GdapTemplate } from '../domain/templates';
-import { CollectionQuery, CollectionSpec } from '../http/odata';
-import { Page, queryPartition, Stored } from './paging';
+import { CollectionQuery, CollectionSpec } from '../query/odata';
+import { Page, queryCollection, Stored } from './paging';
 import { Entity } from './rows';
 import { conditionalWrite, encodeKey, ensureTables, ignoreStatus, isStatus, tableClient, tableNames } from './tables';
 
@@ -135,10 +135,9 @@ export async function listTemplates(
   spec: CollectionSpec<GdapTemplate>,
 ): Promise<Page<GdapTemplate>> {
   await ensureTables();
-  return queryPartition({
+  return queryCollection({
     client: templates(),
-    partitions: odata`PartitionKey eq ${partnerTenantId}`,
-    rowKeyPrefix: templatePrefix,
+    sources: [{ partitions: odata`PartitionKey eq ${partnerTenantId}`, rowKeyPrefix: templatePrefix }],
     query,
     spec,
     fromRow: templateFromRow,

@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { Client, expectGraphError, relationshipsUrl, roles, startTestHost, TestHost } from './support';
+import { expectGraphError, relationshipsUrl, roles, useTestHost } from './support';
 
 /** Access assignments, operations, delegatedAdminCustomers, DAP and effective access (SPEC §3.2–§3.4, §6). */
 describe('access assignments and effective access', () => {
-  let host: TestHost;
-  let client: Client;
-
-  beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
-  });
-  afterAll(() => host.close());
+  const { client, host } = useTestHost();
 
   const assignmentsUrl = (id: unknown) => `${relationshipsUrl}/${String(id)}/accessAssignments`;
   const assign = (token: string, relationshipId: unknown, group: string, roleIds: string[]) =>

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Client, expectGraphError, expectOk, relationshipsUrl, roles, startTestHost, TestHost } from './support';
+import { expectGraphError, expectOk, relationshipsUrl, roles, useTestHost } from './support';
 
 /** GDAP analytics and bulk auto-extend (SPEC §9), over HTTP against storage. */
 type Entity = Record<string, unknown>;
@@ -7,14 +7,7 @@ const analyticsUrl = '/v1.0/analytics/delegatedAdminRelationships';
 const bulkUrl = '/v1.0/tenantRelationships/bulkAutoExtend';
 
 describe('GDAP analytics and bulk auto-extend', () => {
-  let host: TestHost;
-  let client: Client;
-
-  beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
-  });
-  afterAll(() => host.close());
+  const { client } = useTestHost();
 
   const exchange = { unifiedRoles: [{ roleDefinitionId: roles.exchangeAdministrator }] };
   const withGlobalAdministrator = {

@@ -1,6 +1,7 @@
 import { exportJWK, exportSPKI, generateKeyPair, JWK, JWTPayload, KeyLike, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { CallResult, Client, expectGraphError, relationshipsUrl, startTestHost, TestHost } from './support';
+import { roles } from '../fixtures';
 
 /**
  * Token validation (SPEC §1) with keys configured inline (AUTH_JWKS), as in production: tokens are
@@ -77,7 +78,7 @@ describe('bearer token validation (AUTH_JWKS)', () => {
       body: {
         displayName: `Auth ${randomUUID().slice(0, 8)}`,
         duration: 'P30D',
-        accessDetails: { unifiedRoles: [{ roleDefinitionId: '29232cdf-9323-42fd-ade2-1d097af3e4de' }] },
+        accessDetails: { unifiedRoles: [{ roleDefinitionId: roles.exchangeAdministrator }] },
       },
     });
 

@@ -1,14 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CallOptions,
-  CallResult,
-  Client,
-  expectGraphError,
-  relationshipsUrl,
-  roles,
-  startTestHost,
-  TestHost,
-} from './support';
+import { CallOptions, CallResult, expectGraphError, relationshipsUrl, roles, useTestHost } from './support';
 
 /**
  * Bad input over HTTP, as a client would send it: every refusal has the right status and a Graph
@@ -44,21 +35,16 @@ const customRoleId = randomUUID();
 const oversizeText = 'a'.repeat(64 * 1024 + 1);
 
 describe('bad input is refused with a Graph error and changes nothing', () => {
-  let host: TestHost;
-  let client: Client;
+  const { client, host } = useTestHost();
   let partner: string;
   let customer: string;
   let customerTenantId: string;
   let otherPartner: string;
 
   beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
     ({ partner, customer, customerTenantId } = await client.tenants());
     otherPartner = await client.token({ tid: randomUUID(), roles: ['AdminAgent'] });
   });
-
-  afterAll(() => host.close());
 
   /** Every relationship the partner sees, following @odata.nextLink. */
   async function listAll(token: string, query = ''): Promise<Json[]> {

@@ -1,4 +1,4 @@
-import { Client, expectGraphError, expectOk, relationshipsUrl, roles, startTestHost, TestHost } from './support';
+import { expectGraphError, expectOk, relationshipsUrl, roles, useTestHost } from './support';
 
 interface BatchResponse {
   id: string;
@@ -9,18 +9,14 @@ interface BatchResponse {
 
 /** SPEC §14 JSON batching, through the same routes and handlers as plain requests. */
 describe('$batch', () => {
-  let host: TestHost;
-  let client: Client;
+  const { client, host } = useTestHost();
   let partner: string;
   let customer: string;
   let customerTenantId: string;
 
   beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
     ({ partner, customer, customerTenantId } = await client.tenants());
   });
-  afterAll(() => host.close());
 
   const relationshipBody = (displayName: string): Record<string, unknown> => ({
     displayName,

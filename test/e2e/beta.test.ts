@@ -1,19 +1,15 @@
-import { Client, expectGraphError, expectOk, roles, startTestHost, TestHost } from './support';
+import { expectGraphError, expectOk, roles, useTestHost } from './support';
 
 /** SPEC §14: every /v1.0 route is served under /beta by the same handlers, answering in the version called. */
 describe('/beta', () => {
-  let host: TestHost;
-  let client: Client;
+  const { client, host } = useTestHost();
   let partner: string;
   let customer: string;
   let customerTenantId: string;
 
   beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
     ({ partner, customer, customerTenantId } = await client.tenants());
   });
-  afterAll(() => host.close());
 
   const beta = '/beta/tenantRelationships/delegatedAdminRelationships';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CallResult, Client, expectGraphError, relationshipsUrl, startTestHost, TestHost } from './support';
+import { CallResult, expectGraphError, relationshipsUrl, useTestHost } from './support';
 
 /**
  * Races on real Azurite (SPEC §12): name reservation atomic with creation, ETag-conditional
@@ -23,15 +23,7 @@ function statusCounts(results: readonly CallResult[]): Record<number, number> {
 }
 
 describe('concurrency on Azurite', () => {
-  let host: TestHost;
-  let client: Client;
-
-  beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
-  });
-
-  afterAll(() => host.close());
+  const { client } = useTestHost();
 
   const get = (token: string, id: string): Promise<CallResult> => client.call('GET', url(id), { token });
   const patch = (token: string, id: string, etag: string, body: unknown): Promise<CallResult> =>

@@ -1,14 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CallResult,
-  Client,
-  expectGraphError,
-  expectOk,
-  relationshipsUrl,
-  roles,
-  startTestHost,
-  TestHost,
-} from './support';
+import { CallResult, expectGraphError, expectOk, relationshipsUrl, roles, useTestHost } from './support';
 
 /** Application consents (SPEC §7): every documented refusal, and adding scopes by DELETE then POST. */
 const graph = '00000003-0000-0000-c000-000000000000';
@@ -17,14 +8,7 @@ const applicationAdministrator = '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3';
 const unsupportedToken = /^Unsupported token\. Unable to initialize the authorization context/;
 
 describe('application consents', () => {
-  let host: TestHost;
-  let client: Client;
-
-  beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
-  });
-  afterAll(() => host.close());
+  const { client, host } = useTestHost();
 
   const message = (result: CallResult): string => (result.body as { error: { message: string } }).error.message;
 

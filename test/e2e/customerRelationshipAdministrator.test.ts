@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Client, expectGraphError, expectOk, relationshipsUrl, roles, startTestHost, TestHost } from './support';
+import { expectGraphError, expectOk, relationshipsUrl, roles, useTestHost } from './support';
 
 /**
  * The customer's Customer Delegated Admin Relationship Administrator (SPEC §13): accepts, views and
@@ -9,14 +9,7 @@ import { Client, expectGraphError, expectOk, relationshipsUrl, roles, startTestH
 type Entity = Record<string, unknown>;
 
 describe('Customer Delegated Admin Relationship Administrator', () => {
-  let host: TestHost;
-  let client: Client;
-
-  beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
-  });
-  afterAll(() => host.close());
+  const { client } = useTestHost();
 
   async function setUp() {
     const { partner, customerTenantId, customer: globalAdministrator } = await client.tenants();

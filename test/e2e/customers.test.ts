@@ -1,14 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CallResult,
-  Client,
-  expectGraphError,
-  expectOk,
-  relationshipsUrl,
-  roles,
-  startTestHost,
-  TestHost,
-} from './support';
+import { CallResult, expectGraphError, expectOk, relationshipsUrl, roles, useTestHost } from './support';
 
 /**
  * Partner Center side (SPEC §5.1, §5.2): partner profiles, customer creation with its default GDAP
@@ -36,14 +27,7 @@ const domainRoles = [externalIdpAdministrator, domainNameAdministrator];
 type Entity = Record<string, unknown>;
 
 describe('Partner Center customers and partner profiles', () => {
-  let host: TestHost;
-  let client: Client;
-
-  beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
-  });
-  afterAll(() => host.close());
+  const { client, host } = useTestHost();
 
   async function seedPartner(tenantId: string, profile: Entity): Promise<Entity> {
     return expectOk(await client.call('PUT', `/sandbox/partners/${tenantId}`, { body: profile }), 200).body;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { findRole } from '../../shared/domain/roles';
-import { Client, expectGraphError, expectOk, roles, startTestHost, TestHost } from './support';
+import { expectGraphError, expectOk, roles, useTestHost } from './support';
 
 /**
  * The two Graph reads GDAP tools make next to the relationship routes (SPEC §14): tenant
@@ -31,17 +31,13 @@ interface RoleDefinitions {
 }
 
 describe('Graph directory reads', () => {
-  let host: TestHost;
-  let client: Client;
+  const { client, host } = useTestHost();
   let anyone: string;
 
   beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
     // No app role and no directory role: these reads need only a valid token.
     anyone = await client.token({ tid: randomUUID() });
   });
-  afterAll(() => host.close());
 
   describe('GET roleManagement/directory/roleDefinitions', () => {
     it('lists every built-in role as a unifiedRoleDefinition in one page', async () => {

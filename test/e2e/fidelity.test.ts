@@ -1,19 +1,15 @@
-import { Client, expectGraphError, expectOk, relationshipsUrl, startTestHost, TestHost } from './support';
+import { expectGraphError, expectOk, relationshipsUrl, useTestHost } from './support';
 
 /** SPEC §14: what real clients send that Graph accepts. */
 describe('Graph fidelity for real clients', () => {
-  let host: TestHost;
-  let client: Client;
+  const { client } = useTestHost();
   let partner: string;
   let customer: string;
   let customerTenantId: string;
 
   beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
     ({ partner, customer, customerTenantId } = await client.tenants());
   });
-  afterAll(() => host.close());
 
   describe('If-Match on POST …/requests (optional)', () => {
     it('acts when it names the current ETag, and without one', async () => {

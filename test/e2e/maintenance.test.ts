@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { toGraphDateTime } from '../../shared/domain/time';
-import { Client, relationshipsUrl, roles, startTestHost, TestHost } from './support';
+import { relationshipsUrl, roles, useTestHost } from './support';
 
 /**
  * The time rules of SPEC §4 driven through the sandbox: the clock is pinned and moved, jobs are
  * run on demand, and everything is observed over HTTP.
  */
 describe('scheduled maintenance', () => {
-  let host: TestHost;
-  let client: Client;
-
-  beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
-  });
-  afterAll(() => host.close());
+  const { client } = useTestHost();
 
   const t0 = DateTime.fromISO('2026-01-01T00:00:00Z', { zone: 'utc' });
 
@@ -340,15 +333,11 @@ describe('scheduled maintenance', () => {
 });
 
 describe('notifications and audit log', () => {
-  let host: TestHost;
-  let client: Client;
+  const { client, host } = useTestHost();
 
   beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
     await client.call('PUT', '/sandbox/clock', { body: { now: null } });
   });
-  afterAll(() => host.close());
 
   it('notifies both sides of a termination and shows the partner that the customer terminated', async () => {
     const { partner, customer, customerTenantId, partnerTenantId } = await client.tenants();

@@ -1,14 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CallResult,
-  Client,
-  expectGraphError,
-  expectOk,
-  relationshipsUrl,
-  roles,
-  startTestHost,
-  TestHost,
-} from './support';
+import { CallResult, expectGraphError, expectOk, relationshipsUrl, roles, useTestHost } from './support';
 
 /**
  * Account-state gates (SPEC §5.3) on every path that creates or changes GDAP: one test per row of
@@ -18,14 +9,7 @@ import {
 type Entity = Record<string, unknown>;
 
 describe('partner account state gates', () => {
-  let host: TestHost;
-  let client: Client;
-
-  beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
-  });
-  afterAll(() => host.close());
+  const { client } = useTestHost();
 
   async function setStates(tenantId: string, programStates: Record<string, string>): Promise<void> {
     expectOk(

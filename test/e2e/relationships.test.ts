@@ -1,14 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CallResult,
-  Client,
-  expectGraphError,
-  expectOk,
-  relationshipsUrl,
-  roles,
-  startTestHost,
-  TestHost,
-} from './support';
+import { CallResult, expectGraphError, expectOk, relationshipsUrl, roles, useTestHost } from './support';
 
 /**
  * GDAP relationship lifecycle and rules (SPEC §1–§3.1, §10, §11), over HTTP only, against the
@@ -31,15 +22,7 @@ const requestType = '#microsoft.graph.delegatedAdminRelationshipRequest';
 const dayMs = 24 * 60 * 60 * 1000;
 
 describe('delegatedAdminRelationships', () => {
-  let host: TestHost;
-  let client: Client;
-
-  beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
-  });
-
-  afterAll(() => host.close());
+  const { client, host } = useTestHost();
 
   // ----- small HTTP helpers -------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { CallResult, Client, expectGraphError, relationshipsUrl, startTestHost, TestHost } from './support';
+import { CallResult, expectGraphError, relationshipsUrl, useTestHost } from './support';
 
 /** The sandbox helpers of SPEC §11 (default test configuration: SANDBOX_MODE=true, no JWKS). */
 
@@ -10,20 +10,12 @@ type ClockView = { now: string; pinned: boolean; running: boolean };
 const graphDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z$/;
 
 describe('sandbox', () => {
-  let host: TestHost;
-  let client: Client;
-
-  beforeAll(async () => {
-    host = await startTestHost();
-    client = new Client(host.url);
-  });
+  const { client } = useTestHost();
 
   afterEach(async () => {
     // Back to real time whatever a test did.
     expect((await client.call('PUT', '/sandbox/clock', { body: { now: null } })).status).toBe(200);
   });
-
-  afterAll(() => host.close());
 
   const getClock = (): Promise<CallResult<ClockView>> => client.call<ClockView>('GET', '/sandbox/clock');
   const setClock = (body: unknown): Promise<CallResult<ClockView>> =>

@@ -6,14 +6,9 @@ import { QueueListenerSettings } from '../../scripts/queueListener';
 
 /** Test helpers that talk to the service only over HTTP, as a client would. */
 
-export const roles = {
-  globalAdministrator: '62e90394-69f5-4237-9190-012177145e10',
-  exchangeAdministrator: '29232cdf-9323-42fd-ade2-1d097af3e4de',
-  intuneAdministrator: '3a2c62db-5318-420d-8d74-23affee5d9d5',
-  globalReader: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
-  /** Customer side: accepts, views and terminates GDAP relationships, but cannot remove roles. */
-  customerDelegatedAdminRelationshipAdministrator: 'fc8ad4e2-40e4-4724-8317-bcda7503ecbf',
-};
+import { roles } from '../fixtures';
+
+export { roles };
 
 export const relationshipsUrl = '/v1.0/tenantRelationships/delegatedAdminRelationships';
 
@@ -36,6 +31,28 @@ const queueOption = (options: TestHostOptions) =>
   options.runQueues === true ? testQueueSettings : options.runQueues || undefined;
 
 /** Loads the functions into this test file's module registry and serves them on a free port (HTTPS with `tls`). */
+/**
+ * One local host for the test file: started before its tests, closed after them. The client and
+ * the host's URL are ready inside tests (and in `beforeAll` hooks declared after this call).
+ */
+export function useTestHost(): { client: Client; host: { readonly url: string } } {
+  const client = new Client('');
+  let started: TestHost | undefined;
+  beforeAll(async () => {
+    started = await startTestHost();
+    client.baseUrl = started.url;
+  });
+  afterAll(() => started?.close());
+  return {
+    client,
+    host: {
+      get url() {
+        return started?.url ?? '';
+      },
+    },
+  };
+}
+
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
   loadFunctions(path.join(__dirname, '..', '..', 'functions'));
   const host: LocalHost = await startLocalHost({
@@ -90,7 +107,7 @@ export interface CallResult<T = Record<string, unknown>> {
 export class Client {
   /** `dispatcher`: an undici Agent that trusts an HTTPS test host's certificate. */
   constructor(
-    readonly baseUrl: string,
+    public baseUrl: string,
     private readonly dispatcher?: Dispatcher,
   ) {}
 

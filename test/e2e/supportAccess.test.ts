@@ -19,7 +19,7 @@ describe('support requests and Microsoft Support access requests', () => {
     await host.close();
   });
 
-  const serviceSupportAdministrator = 'f023fd81-a637-4b56-95fd-791ac0226033';
+  const serviceSupportAdministrator = roles.serviceSupportAdministrator;
   const microsoftTenantId = '72f988bf-86f1-41af-91ab-2d7cd011db47';
   const supportAudit = 'MicrosoftSupportAccessManagement';
 

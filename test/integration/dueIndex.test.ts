@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { DueEntry, jobIds } from '../../shared/domain/maintenance';
-import { addDueEntries, dueEntries, removeDueEntry } from '../../shared/store/dueIndex';
+import { DueEntry, jobIds } from '../../shared/domain/jobs';
+import { dueEntries, removeDueEntry, writeDueEntries } from '../../shared/store/dueIndex';
 
 /** The due-date index on a real Azurite: a day's entries are spread over partitions by id. */
 const job = jobIds.processEndDates;
 // Far from every other test's dates, whose entries share the table.
 const now = '2091-03-10T12:00:00.0000000Z';
 
-/** A relationship id whose partition digit is `digit`. */
+/** A subject id whose partition digit is `digit`. */
 const idWithDigit = (digit: string): string => `${digit}${randomUUID().slice(1)}-${randomUUID()}`;
 
 function entry(dueAt: string, digit: string): DueEntry {
-  return { job, dueAt, relationshipId: idWithDigit(digit) };
+  return { job, dueAt, subjectId: idWithDigit(digit) };
 }
 
 describe('due-date index', () => {
@@ -26,11 +26,11 @@ describe('due-date index', () => {
       ...digits.map((digit) => entry('2091-03-10T12:00:00.0010000Z', digit)), // later today
       entry('2091-03-11T00:00:00.0000000Z', '0'), // tomorrow
     ];
-    await addDueEntries([...due, ...notYet]);
+    await writeDueEntries([...due, ...notYet]);
 
-    const mine = new Set([...due, ...notYet].map((item) => item.relationshipId));
-    const found = (await dueEntries(job, now, 10_000)).filter((row) => mine.has(row.entry.relationshipId));
-    expect(found.map((row) => row.entry.relationshipId).sort()).toEqual(due.map((item) => item.relationshipId).sort());
+    const mine = new Set([...due, ...notYet].map((item) => item.subjectId));
+    const found = (await dueEntries(job, now, 10_000)).filter((row) => mine.has(row.entry.subjectId));
+    expect(found.map((row) => row.entry.subjectId).sort()).toEqual(due.map((item) => item.subjectId).sort());
     // One day's entries really are spread: 16 partitions for today's due ones.
     const today = found.filter((row) => row.entry.dueAt.startsWith('2091-03-10'));
     expect(new Set(today.map((row) => row.partitionKey)).size).toBe(16);
@@ -39,7 +39,7 @@ describe('due-date index', () => {
     expect(days).toEqual([...days].sort());
 
     for (const row of found) await removeDueEntry(row);
-    const after = (await dueEntries(job, now, 10_000)).filter((row) => mine.has(row.entry.relationshipId));
+    const after = (await dueEntries(job, now, 10_000)).filter((row) => mine.has(row.entry.subjectId));
     expect(after).toEqual([]);
   });
 });

@@ -1,75 +1,64 @@
 import { odata } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { processEndDates, publishEvents } from '../../functions/maintenance';
-import { ChangeCause, eventsOf, expiryWarnings } from '../../shared/domain/events';
-import { newRelationshipId } from '../../shared/domain/ids';
-import { applyRequestAction, createRelationship, Relationship } from '../../shared/domain/relationships';
+import { runDueJob } from '../../shared/app/jobs';
+import { processEndDates, purgeEnded, sendExpiryWarnings } from '../../shared/app/maintenance';
+import { createRelationship, requestAction } from '../../shared/app/relationships';
+import { jobIds } from '../../shared/domain/jobs';
+import { planTransition } from '../../shared/domain/relationshipChanges';
+import { Relationship } from '../../shared/domain/relationships';
 import { toGraphDateTime } from '../../shared/domain/time';
-import { addDueEntries } from '../../shared/store/dueIndex';
-import { deliverOnce, prepareEvents } from '../../shared/store/events';
+import { writeDueEntries } from '../../shared/store/dueIndex';
+import { listAuditEntries } from '../../shared/store/events';
 import {
+  commitRelationshipChange,
   findRelationship,
-  insertRelationship,
-  relationshipToRow,
-  replaceRelationship,
+  findRelationshipOrTombstone,
 } from '../../shared/store/relationships';
-import { relationshipPartition, tenantPartitionRange } from '../../shared/store/rows';
+import { tenantPartitionRange } from '../../shared/store/rows';
 import { tableClient, tableNames } from '../../shared/store/tables';
+import { auditCollection } from '../../functions/auditLogs';
+import { parseCollectionQuery } from '../../shared/query/odata';
+import { customerAdmin, partnerAgent, roles } from '../fixtures';
 
 /**
  * Crash and race safety of the maintenance jobs on a real Azurite: every intermediate state a
  * crash can leave behind is built by hand, then the job is run and must finish the work once.
  */
 const t0 = DateTime.fromISO('2026-01-01T00:00:00Z', { zone: 'utc' });
-const cause = (at: DateTime): ChangeCause => ({ initiatedBy: { kind: 'system' }, at: toGraphDateTime(at) });
 
 async function activeRelationship(autoExtendDuration: 'PT0S' | 'P180D', days = 30): Promise<Relationship> {
   const partnerTenantId = randomUUID();
-  const draft = createRelationship(
+  const customerTenantId = randomUUID();
+  const created = await createRelationship(
     {
       displayName: `Crash ${randomUUID().slice(0, 8)}`,
       duration: `P${days}D`,
       autoExtendDuration,
-      customer: { tenantId: randomUUID() },
-      accessDetails: { unifiedRoles: [{ roleDefinitionId: '29232cdf-9323-42fd-ade2-1d097af3e4de' }] },
+      customer: { tenantId: customerTenantId },
+      accessDetails: { unifiedRoles: [{ roleDefinitionId: roles.exchangeAdministrator }] },
     },
-    { id: newRelationshipId(partnerTenantId), partnerTenantId },
-    t0,
+    partnerAgent(partnerTenantId, t0),
   );
-  let stored = await insertRelationship(draft, cause(t0));
-  const partner = { tenantId: partnerTenantId, isAdminAgent: true, managesCustomerRelationships: false };
-  const customer = {
-    tenantId: draft.customer?.tenantId as string,
-    isAdminAgent: false,
-    managesCustomerRelationships: true,
-  };
-  for (const [action, actor] of [
-    ['lockForApproval', partner],
-    ['approve', customer],
-  ] as const) {
-    const next = applyRequestAction(stored.value, action, actor, t0);
-    stored = await replaceRelationship(stored.value, next, stored.etag, cause(t0));
-  }
-  return stored.value;
+  await requestAction(created.value.id, 'lockForApproval', undefined, partnerAgent(partnerTenantId, t0));
+  return (await requestAction(created.value.id, 'approve', undefined, customerAdmin(customerTenantId, t0)))
+    .relationship;
 }
 
-async function auditEntries(tenantId: string): Promise<string[]> {
-  const names: string[] = [];
-  const rows = tableClient(tableNames.tenants).listEntities<{ activityDisplayName: string }>({
-    queryOptions: {
-      filter: `${tenantPartitionRange(tenantId)} and ${odata`RowKey ge ${'aud|'} and RowKey lt ${'aud}'}`}`,
-    },
-  });
-  for await (const row of rows) names.push(row.activityDisplayName);
-  return names;
+async function auditNames(tenantId: string): Promise<string[]> {
+  const page = await listAuditEntries(
+    tenantId,
+    { ...parseCollectionQuery(new URLSearchParams(), auditCollection), top: 300 },
+    auditCollection,
+  );
+  return page.items.map((item) => item.value.activityDisplayName);
 }
 
 describe('maintenance jobs after a crash', () => {
   it('performs a due change found through its index entry', async () => {
     const relationship = await activeRelationship('P180D');
     const end = DateTime.fromISO(relationship.endDateTime as string, { zone: 'utc' });
-    const report = await processEndDates(end);
+    const report = await runDueJob(processEndDates, end);
     expect(report.extended).toContain(relationship.id);
     expect((await findRelationship(relationship.id))?.value.endDateTime).toBe(toGraphDateTime(end.plus({ days: 180 })));
   });
@@ -80,29 +69,26 @@ describe('maintenance jobs after a crash', () => {
     // The "crash": the extension is stored by hand, the old due entry stays behind.
     const stored = await findRelationship(relationship.id);
     const extended = { ...relationship, endDateTime: toGraphDateTime(end.plus({ days: 180 })) };
-    await replaceRelationship(relationship, extended, stored?.etag as string, cause(end));
-    await addDueEntries([
-      { job: 'processEndDates', dueAt: relationship.endDateTime as string, relationshipId: relationship.id },
-    ]);
+    const context = { changeId: randomUUID(), at: toGraphDateTime(end), initiatedBy: { kind: 'system' as const } };
+    await commitRelationshipChange(planTransition(stored as { value: Relationship; etag: string }, extended, context));
 
-    const report = await processEndDates(end.plus({ minutes: 5 }));
+    const report = await runDueJob(processEndDates, end.plus({ minutes: 5 }));
     expect(report.extended ?? []).not.toContain(relationship.id);
     expect((await findRelationship(relationship.id))?.value.endDateTime).toBe(extended.endDateTime);
     // And the leftover entry is gone: a second run reads nothing for it.
-    const again = await processEndDates(end.plus({ minutes: 10 }));
+    const again = await runDueJob(processEndDates, end.plus({ minutes: 10 }));
     expect(again.due).toBe(0);
   });
 
   it('ignores a due entry whose relationship no longer exists', async () => {
-    const ghost = newRelationshipId(randomUUID());
     const entry = {
-      job: 'processEndDates' as const,
+      job: jobIds.processEndDates,
       dueAt: toGraphDateTime(t0.minus({ years: 5 })),
-      relationshipId: ghost,
+      subjectId: `${randomUUID()}-${randomUUID()}`,
     };
-    await addDueEntries([entry]);
-    await addDueEntries([entry]); // writing an entry twice leaves one
-    const report = await processEndDates(t0.minus({ years: 4 }));
+    await writeDueEntries([entry]);
+    await writeDueEntries([entry]); // writing an entry twice leaves one
+    const report = await runDueJob(processEndDates, t0.minus({ years: 4 }));
     expect(report).toMatchObject({ due: 1 });
     expect(report.extended).toBeUndefined();
     expect(report.expired).toBeUndefined();
@@ -110,10 +96,18 @@ describe('maintenance jobs after a crash', () => {
 
   it('sends an expiry warning once even when two job runs at different times both find it due', async () => {
     const relationship = await activeRelationship('PT0S');
-    const [first] = expiryWarnings(relationship, 7, toGraphDateTime(t0.plus({ days: 23 })));
-    const [second] = expiryWarnings(relationship, 7, toGraphDateTime(t0.plus({ days: 23, minutes: 5 })));
-    expect(await deliverOnce(first)).toBe(true);
-    expect(await deliverOnce(second)).toBe(false);
+    const entry = {
+      job: jobIds.sendExpiryWarnings,
+      dueAt: toGraphDateTime(t0.plus({ days: 23 })),
+      subjectId: relationship.id,
+      days: 7,
+    };
+    await writeDueEntries([entry]);
+    const first = await runDueJob(sendExpiryWarnings, t0.plus({ days: 23 }));
+    await writeDueEntries([entry]);
+    const second = await runDueJob(sendExpiryWarnings, t0.plus({ days: 23, minutes: 5 }));
+    expect(first.warned7Days).toContain(relationship.id);
+    expect(second.warned7Days ?? []).not.toContain(relationship.id);
     const rows = tableClient(tableNames.tenants).listEntities<{ kind: string }>({
       queryOptions: {
         filter: `${tenantPartitionRange(relationship.partnerTenantId)} and ${odata`RowKey ge ${'ntf|'} and RowKey lt ${'ntf}'}`}`,
@@ -124,46 +118,37 @@ describe('maintenance jobs after a crash', () => {
     expect(kinds.filter((kind) => kind === 'relationshipExpiryWarning')).toEqual(['relationshipExpiryWarning']);
   });
 
-  it('publishes the audit entries of a change that crashed before publishing them, once, from the recovery job', async () => {
+  it('stores the customer’s copy of a change’s events in the change itself', async () => {
     const relationship = await activeRelationship('PT0S');
-    const at = t0.plus({ days: 1 });
-    const terminated = { ...relationship, status: 'terminated' as const, endDateTime: toGraphDateTime(at) };
-    const events = eventsOf(relationship, terminated, { kind: 'system' }, toGraphDateTime(at));
-    // The "crash": the change and its events are stored, and the process dies before publishing them.
-    const stored = await findRelationship(relationship.id);
-    const real = DateTime.utc();
-    const prepared = await prepareEvents(relationshipPartition(relationship), events, real);
-    await tableClient(tableNames.tenants).submitTransaction([
-      ['update', relationshipToRow(terminated), 'Merge', { etag: stored?.etag }],
-      ...prepared.actions,
-    ]);
     const customerTenantId = relationship.customer?.tenantId as string;
-    // The partner's own entries went in with the change; the customer's wait in the outbox.
-    expect(await auditEntries(relationship.partnerTenantId)).toContain('Terminate delegated admin relationship');
-    expect(await auditEntries(customerTenantId)).not.toContain('Terminate delegated admin relationship');
-
-    // Due on real time, two minutes after the change (the sandbox clock plays no part).
-    expect(await publishEvents(real.plus({ minutes: 1 }))).toMatchObject({ published: 0 });
-    expect(await publishEvents(real.plus({ minutes: 5 }))).toMatchObject({ published: 2 }); // the customer's audit entry and notification
-    const partnerLog = await auditEntries(relationship.partnerTenantId);
-    expect(partnerLog.filter((name) => name === 'Terminate delegated admin relationship')).toHaveLength(1);
-    expect(await auditEntries(customerTenantId)).toContain('Terminate delegated admin relationship');
-    expect(await publishEvents(real.plus({ minutes: 10 }))).toEqual({ due: 0, published: 0 });
+    // Nothing is left for a job to publish: the customer reads its copies beside the relationship.
+    expect(await auditNames(customerTenantId)).toEqual(
+      expect.arrayContaining([
+        'Lock delegated admin relationship for approval',
+        'Approve delegated admin relationship',
+      ]),
+    );
+    expect(await auditNames(relationship.partnerTenantId)).toEqual(
+      expect.arrayContaining([
+        'Lock delegated admin relationship for approval',
+        'Approve delegated admin relationship',
+      ]),
+    );
   });
 
-  it('drops a recovery entry whose change was never stored, publishing none of its events', async () => {
-    const relationship = await activeRelationship('PT0S');
-    const at = t0.plus({ days: 2 });
-    const terminated = { ...relationship, status: 'terminated' as const, endDateTime: toGraphDateTime(at) };
-    const events = eventsOf(relationship, terminated, { kind: 'system' }, toGraphDateTime(at));
-    // The recovery entry is written; the change's transaction then fails (here: is never sent).
-    const real = DateTime.utc();
-    await prepareEvents(relationshipPartition(relationship), events, real);
-    const customerTenantId = relationship.customer?.tenantId as string;
-
-    expect(await publishEvents(real.plus({ minutes: 5 }))).toEqual({ due: 1, published: 0 });
-    expect(await auditEntries(customerTenantId)).not.toContain('Terminate delegated admin relationship');
-    expect(await auditEntries(relationship.partnerTenantId)).not.toContain('Terminate delegated admin relationship');
-    expect(await publishEvents(real.plus({ minutes: 10 }))).toEqual({ due: 0, published: 0 });
+  it('finishes a purge that a crash stopped after the tombstone, on the next run', async () => {
+    const relationship = await activeRelationship('PT0S', 1);
+    const end = DateTime.fromISO(relationship.endDateTime as string, { zone: 'utc' });
+    await runDueJob(processEndDates, end);
+    const purgeAt = end.plus({ days: 366 });
+    // The "crash": the tombstone is stored, its children are not removed (its follow-up entry stays).
+    const { armFault, disarmFaults } = await import('../../shared/store/faults');
+    armFault('afterTransaction');
+    await expect(runDueJob(purgeEnded, purgeAt)).rejects.toThrow(/Simulated crash/);
+    disarmFaults();
+    expect((await findRelationshipOrTombstone(relationship.id))?.tombstone).toBe(true);
+    const report = await runDueJob(purgeEnded, purgeAt.plus({ minutes: 1 }));
+    expect(report.purged).toContain(relationship.id);
+    expect(await findRelationshipOrTombstone(relationship.id)).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@ import { ConsentGrant } from '../../shared/domain/consents';
 import { newCustomer } from '../../shared/domain/customers';
 import { DomainError } from '../../shared/domain/errors';
 import { newRelationshipId } from '../../shared/domain/ids';
-import { jobIds } from '../../shared/domain/maintenance';
+import { jobIds } from '../../shared/domain/jobs';
 import { defaultGdapRoleIds, parsePartnerProfile } from '../../shared/domain/partners';
 import { activateDefault, createRelationship } from '../../shared/domain/relationships';
 import { toGraphDateTime } from '../../shared/domain/time';
@@ -12,7 +12,9 @@ import { deleteConsent, insertConsentGrant, listConsentGrants } from '../../shar
 import { findCustomer, insertCustomer } from '../../shared/store/customers';
 import { dueEntries } from '../../shared/store/dueIndex';
 import { assertPartnerMay, getPartnerProfile, putPartnerProfile } from '../../shared/store/partners';
-import { findRelationship, insertRelationship } from '../../shared/store/relationships';
+import { findRelationship } from '../../shared/store/relationships';
+import { createPlanned } from '../../shared/app/relationships';
+import { partnerAgent } from '../fixtures';
 import { tableClient, tableNames } from '../../shared/store/tables';
 
 /** Partner profiles, customers and consents on a real Azurite. */
@@ -107,16 +109,13 @@ describe('customers', () => {
       now,
     );
     const active = activateDefault(draft, now);
-    await insertRelationship(active, {
-      initiatedBy: { kind: 'user', tenantId: partnerTenantId },
-      at: toGraphDateTime(now),
-    });
+    await createPlanned(active, partnerAgent(partnerTenantId, now));
     expect((await findRelationship(active.id))?.value).toMatchObject({
       status: 'active',
       endDateTime: active.endDateTime,
     });
     const due = await dueEntries(jobIds.processEndDates, active.endDateTime as string, 1000);
-    expect(due.map((row) => row.entry.relationshipId)).toContain(active.id);
+    expect(due.map((row) => row.entry.subjectId)).toContain(active.id);
   });
 });
 

@@ -8,28 +8,70 @@ import { applyRequestAction, createRelationship, newRequest, Relationship } from
 import { globalAdministratorRoleId } from '../../shared/domain/roles';
 import { toGraphDateTime } from '../../shared/domain/time';
 import { fromApiEtag, toApiEtag } from '../../shared/http/etag';
-import { parseCollectionQuery } from '../../shared/http/odata';
+import { parseCollectionQuery } from '../../shared/query/odata';
 import { listAuditEntries } from '../../shared/store/events';
 import { Page } from '../../shared/store/paging';
+import { storeRelationshipChange } from '../../shared/app/relationshipStore';
+import { ChangeContext } from '../../shared/domain/change';
+import { needsAssignments, planCreate, planDelete, planTransition } from '../../shared/domain/relationshipChanges';
+import { refusalAsDomainError } from '../../shared/store/executor';
 import {
-  deleteRelationship,
   findRelationship,
-  insertRelationship,
   listCustomerRelationships,
   listPartnerRelationships,
   findRelationshipWithRequests,
   newRelationshipIdBesideName,
-  replaceRelationship,
+  readAssignmentSet,
 } from '../../shared/store/relationships';
 import { nameKey, namePartition, relationshipPartition } from '../../shared/store/rows';
 import { tableClient, tableNames } from '../../shared/store/tables';
+import { Stored } from '../../shared/query/paging';
+import { Operation } from '../../shared/domain/operations';
+import { RelationshipRequest } from '../../shared/domain/relationships';
+import { roles } from '../fixtures';
+
+/*
+ * The store's writes as the use cases make them: a plan of shared/domain/relationshipChanges.ts,
+ * committed by the one executor. A lost race comes back as a `stale` DomainError.
+ */
+type ChangeCause = Omit<ChangeContext, 'changeId'>;
+const contextOf = (cause: ChangeCause): ChangeContext => ({ ...cause, changeId: randomUUID() });
+
+async function committed<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw refusalAsDomainError(error);
+  }
+}
+
+async function insertRelationship(relationship: Relationship, cause: ChangeCause): Promise<Stored<Relationship>> {
+  const stored = await committed(() => storeRelationshipChange(planCreate(relationship, contextOf(cause)), now));
+  return { value: relationship, etag: stored.relationshipEtag as string };
+}
+
+async function replaceRelationship(
+  previous: Relationship,
+  next: Relationship,
+  etag: string,
+  cause: ChangeCause,
+  extras: { request?: RelationshipRequest; operation?: Operation } = {},
+): Promise<Stored<Relationship>> {
+  const assignments = needsAssignments(previous, next) ? await readAssignmentSet(previous) : undefined;
+  const change = planTransition({ value: previous, etag }, next, contextOf(cause), { ...extras, assignments });
+  const stored = await committed(() => storeRelationshipChange(change, now));
+  return { value: next, etag: stored.relationshipEtag as string };
+}
+
+async function deleteRelationship(relationship: Relationship, etag: string, cause: ChangeCause): Promise<void> {
+  await committed(() => storeRelationshipChange(planDelete({ value: relationship, etag }, contextOf(cause)), now));
+}
 
 const userAdministrator = 'fe930be7-5e62-47db-91af-98c3a49a38b1';
-const globalReader = 'f2ef992c-3afb-46b9-b7cf-a126ee74c451';
+const globalReader = roles.globalReader;
 const now = DateTime.fromISO('2026-03-10T08:15:30.123Z', { zone: 'utc' });
 
 /** Who made a change, for the audit entries every store write records. */
-type ChangeCause = Parameters<typeof insertRelationship>[1];
 const cause: ChangeCause = {
   initiatedBy: {
     kind: 'user',

@@ -2,29 +2,47 @@ import { odata } from '@azure/data-tables';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { DateTime, Duration } from 'luxon';
-import { expireSupportAccessRequests } from '../../functions/support';
-import { AuditEntry } from '../../shared/domain/events';
+import { runDueJob } from '../../shared/app/jobs';
+import { publishEvents } from '../../shared/app/maintenance';
+import { expireSupportAccessRequests } from '../../shared/app/support';
+import { jobIds } from '../../shared/domain/jobs';
 import {
   approveAccessRequest,
   closeSupportRequest,
   newSupportRequest,
   openAccessRequest,
   removeApproval,
+  CaseChange,
   SupportActor,
+  SupportRequest,
 } from '../../shared/domain/support';
+import { planCaseChange, planNewSupportRequest } from '../../shared/domain/supportChanges';
+import { writeDueEntries } from '../../shared/store/dueIndex';
+import { armFault, disarmFaults } from '../../shared/store/faults';
 import { toGraphDateTime } from '../../shared/domain/time';
 import { HttpRegistration } from '../../shared/registrations';
-import { caseValue, commitCase, insertSupportRequest, readCase, StoredCase } from '../../shared/store/support';
+import { caseValue, commitSupportChange, readCase, StoredCase } from '../../shared/store/support';
 import { tenantPartitionRange } from '../../shared/store/rows';
-import { ensureTables, tableClient, tableNames } from '../../shared/store/tables';
+import { tableClient, tableNames } from '../../shared/store/tables';
+import { roles } from '../fixtures';
 
 /**
  * The support case repository on a real Azurite: multi-row changes are one ETag-conditional
  * transaction, so racing commands (approve vs close, remove vs close, two approvals) end with one
- * winner, and audit entries a crash left unpublished are published by the next change.
+ * winner, and audit entries a crash left unpublished are published by the outbox's job.
  */
 const t0 = DateTime.fromISO('2026-05-01T00:00:00Z', { zone: 'utc' });
-const ssa = 'f023fd81-a637-4b56-95fd-791ac0226033';
+const ssa = roles.serviceSupportAdministrator;
+
+/** Stores what a rule decided for a case as read, as the use cases do. */
+function commitCase(read: StoredCase, decided: CaseChange): Promise<StoredCase> {
+  const context = { changeId: randomUUID(), at: toGraphDateTime(t0), initiatedBy: { kind: 'system' as const } };
+  return commitSupportChange(read, planCaseChange(read, decided, context), context.changeId);
+}
+
+async function insertSupportRequest(request: SupportRequest): Promise<void> {
+  await commitSupportChange(undefined, planNewSupportRequest(request), randomUUID());
+}
 
 function world() {
   const a = randomUUID();
@@ -131,49 +149,35 @@ describe('support case store', () => {
     expect(fresh.approvals).toHaveLength(1);
   });
 
-  it('publishes audit entries a crash left pending on the next change of the case', async () => {
+  it('publishes the audit entries of a change a crash stopped after its transaction, once, from the outbox', async () => {
     const { stored, request, a, adminA } = await pendingCase();
-    const orphan: AuditEntry = {
-      id: randomUUID(),
-      tenantId: a,
-      activityDateTime: toGraphDateTime(t0),
-      activityDisplayName: 'Request rejected',
-      category: 'MicrosoftSupportAccessManagement',
-      operationType: 'Update',
-      result: 'success',
-      initiatedBy: { kind: 'user', tenantId: a, userId: adminA.userId },
-      target: { id: 'x', displayName: 'x', type: 'SupportAccessRequest' },
-      modifiedProperties: [],
-    };
-    await tableClient(tableNames.supportRequests).createEntity({
-      partitionKey: request.id,
-      rowKey: 'evt|crashed',
-      kind: 'events',
-      data: JSON.stringify([orphan]),
-    });
-    const withPending = (await readCase(request.id)) as StoredCase;
-    expect(withPending.pendingEvents).toHaveLength(1);
-    await commitCase(withPending, closeSupportRequest(caseValue(withPending), adminA, t0.plus({ hours: 1 })));
-    expect(await auditNames(a)).toEqual(['Request canceled', 'Request created', 'Request rejected']);
-    expect(((await readCase(request.id)) as StoredCase).pendingEvents).toEqual([]);
-    expect(stored.pendingEvents).toEqual([]);
+    armFault('afterTransaction');
+    await expect(
+      commitCase(stored, closeSupportRequest(caseValue(stored), adminA, t0.plus({ hours: 1 }))),
+    ).rejects.toThrow(/Simulated crash/);
+    disarmFaults();
+    // The close is stored; its audit entries wait in the recovery entry.
+    expect(((await readCase(request.id)) as StoredCase).request.value.status).toBe('closed');
+    expect(await auditNames(a)).toEqual(['Request created']);
+    const real = DateTime.utc();
+    expect(await runDueJob(publishEvents, real.plus({ minutes: 1 }))).toMatchObject({ published: 0 });
+    const report = await runDueJob(publishEvents, real.plus({ minutes: 5 }));
+    // The request tenant's audit entry and the engineer's load row.
+    expect(report.published).toBeGreaterThanOrEqual(2);
+    expect(await auditNames(a)).toEqual(['Request canceled', 'Request created']);
+    expect(await runDueJob(publishEvents, real.plus({ minutes: 10 }))).toMatchObject({ due: 0, published: 0 });
+    expect(await auditNames(a)).toEqual(['Request canceled', 'Request created']);
   });
 
   it('drops a due entry whose access request was never stored, and expires due ones once', async () => {
-    await ensureTables();
     const ghost = `${randomUUID()}-${randomUUID()}`;
-    await tableClient(tableNames.supportIndex).upsertEntity({
-      partitionKey: 'due|expireSupportAccessRequests',
-      rowKey: `${toGraphDateTime(t0)}|${ghost}`,
-      accessRequestId: ghost,
-      dueAt: toGraphDateTime(t0),
-    });
+    await writeDueEntries([{ job: jobIds.expireSupportAccessRequests, dueAt: toGraphDateTime(t0), subjectId: ghost }]);
     const { accessRequestId, request } = await pendingCase();
-    const report = await expireSupportAccessRequests(t0.plus({ days: 4 }));
+    const report = await runDueJob(expireSupportAccessRequests, t0.plus({ days: 4 }));
     expect(report.expired).toContain(accessRequestId);
     expect(report.expired).not.toContain(ghost);
-    const again = await expireSupportAccessRequests(t0.plus({ days: 4 }));
-    expect(again).toEqual({ due: 0, expired: [] });
+    const again = await runDueJob(expireSupportAccessRequests, t0.plus({ days: 4 }));
+    expect(again).toMatchObject({ due: 0, expired: [] });
     expect(((await readCase(request.id)) as StoredCase).accessRequests[0].value.status).toBe('expired');
   });
 
@@ -184,7 +188,7 @@ describe('support case store', () => {
     try {
       jest.isolateModules(() => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        require('../../functions/support');
+        require('../../functions/supportEngineers');
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { registeredHttp } = require('../../shared/registrations') as typeof import('../../shared/registrations');
         registration = registeredHttp().find((item) => item.name === 'sandboxSupportEngineer');

@@ -10,11 +10,12 @@ import {
 import { DomainError } from '../../shared/domain/errors';
 import { Relationship } from '../../shared/domain/relationships';
 import { globalAdministratorRoleId, servicesManagedBy } from '../../shared/domain/roles';
+import { roles } from '../fixtures';
 
 const now = DateTime.fromISO('2026-03-01T00:00:00Z', { zone: 'utc' });
-const exchange = '29232cdf-9323-42fd-ade2-1d097af3e4de';
-const intune = '3a2c62db-5318-420d-8d74-23affee5d9d5';
-const globalReader = 'f2ef992c-3afb-46b9-b7cf-a126ee74c451';
+const exchange = roles.exchangeAdministrator;
+const intune = roles.intuneAdministrator;
+const globalReader = roles.globalReader;
 const group = '0a0a0a0a-0000-0000-0000-000000000001';
 
 const relationship: Relationship = {

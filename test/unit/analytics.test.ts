@@ -2,10 +2,11 @@ import { DateTime } from 'luxon';
 import { parseBulkAutoExtend, relationshipAnalytics } from '../../shared/domain/analytics';
 import { activateDefault, createRelationship, Relationship } from '../../shared/domain/relationships';
 import { globalAdministratorRoleId } from '../../shared/domain/roles';
+import { roles } from '../fixtures';
 
 const now = DateTime.fromISO('2026-05-01T00:00:00Z', { zone: 'utc' });
 const partner = '11111111-1111-4111-8111-111111111111';
-const exchangeAdministrator = '29232cdf-9323-42fd-ade2-1d097af3e4de';
+const exchangeAdministrator = roles.exchangeAdministrator;
 let counter = 0;
 
 function active(days: number, options: { roles?: string[]; autoExtend?: string } = {}): Relationship {

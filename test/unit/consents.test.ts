@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { EffectiveAccess } from '../../shared/domain/access';
 import { consentsOf, mayConsent, normalizeScope, parseConsent } from '../../shared/domain/consents';
 import { globalAdministratorRoleId } from '../../shared/domain/roles';
+import { roles } from '../fixtures';
 
 const now = DateTime.fromISO('2026-05-01T10:00:00Z', { zone: 'utc' });
 const appId = 'aaaaaaaa-1111-4111-8111-111111111111';
@@ -89,7 +90,7 @@ describe('application consents (SPEC §7)', () => {
     expect(mayConsent(access('gdap', [globalAdministratorRoleId]))).toBe(true);
     expect(mayConsent(access('gdap', ['9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3']))).toBe(true);
     expect(mayConsent(access('gdap', ['158c047a-c907-4556-b7ef-446551a6b5f7']))).toBe(true);
-    expect(mayConsent(access('gdap', ['f2ef992c-3afb-46b9-b7cf-a126ee74c451']))).toBe(false);
+    expect(mayConsent(access('gdap', [roles.globalReader]))).toBe(false);
     expect(mayConsent(access('none', []))).toBe(false);
   });
 

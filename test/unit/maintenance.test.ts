@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { eventsOf, expiryWarnings } from '../../shared/domain/events';
+import { DueEntry } from '../../shared/domain/jobs';
 import {
-  DueEntry,
   dueEntriesFor,
   expireIfApprovalLapsed,
   expiryWarningDue,
@@ -14,10 +14,11 @@ import {
 import { Relationship } from '../../shared/domain/relationships';
 import { globalAdministratorRoleId } from '../../shared/domain/roles';
 import { toGraphDateTime } from '../../shared/domain/time';
+import { roles } from '../fixtures';
 
 const t0 = DateTime.fromISO('2026-01-01T00:00:00Z', { zone: 'utc' });
 const iso = (instant: DateTime): string => toGraphDateTime(instant);
-const exchange = '29232cdf-9323-42fd-ade2-1d097af3e4de';
+const exchange = roles.exchangeAdministrator;
 
 function relationship(overrides: Partial<Relationship> = {}): Relationship {
   return {
@@ -88,7 +89,7 @@ describe('expiry warnings', () => {
   const end = t0.plus({ days: 365 });
   const entry = (days: number) => ({
     job: 'sendExpiryWarnings' as const,
-    relationshipId: active.id,
+    subjectId: active.id,
     days,
     dueAt: iso(end.minus({ days })),
   });
@@ -137,7 +138,7 @@ describe('due-date index entries', () => {
     });
     const locked = { ...created, status: 'approvalPending' as const, lockedDateTime: iso(t0) };
     expect(dueEntriesFor(created, locked)).toEqual([
-      { job: 'expirePendingRequests', dueAt: '2026-04-01T00:00:00.0000000Z', relationshipId: locked.id },
+      { job: 'expirePendingRequests', dueAt: '2026-04-01T00:00:00.0000000Z', subjectId: locked.id },
     ]);
   });
 
@@ -163,7 +164,7 @@ describe('due-date index entries', () => {
     expect(first).toEqual({
       job: 'sendExpiryWarnings',
       dueAt: iso(t0.plus({ days: 70 })),
-      relationshipId: active.id,
+      subjectId: active.id,
       days: 30,
     });
     expect(nextExpiryWarning(active, 30)).toMatchObject({ dueAt: iso(t0.plus({ days: 93 })), days: 7 });
@@ -186,7 +187,7 @@ describe('due-date index entries', () => {
     const active = relationship();
     const terminated = { ...active, status: 'terminated' as const, endDateTime: iso(t0.plus({ days: 3 })) };
     expect(dueEntriesFor(active, terminated)).toEqual([
-      { job: 'purgeEnded', dueAt: iso(t0.plus({ days: 368 })), relationshipId: active.id },
+      { job: 'purgeEnded', dueAt: iso(t0.plus({ days: 368 })), subjectId: active.id },
     ]);
   });
 });

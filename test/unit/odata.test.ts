@@ -1,4 +1,4 @@
-import { HttpError } from '../../shared/http/errors';
+import { DomainError } from '../../shared/domain/errors';
 import {
   applySelect,
   CollectionQuery,
@@ -8,7 +8,7 @@ import {
   matchesFilter,
   parseCollectionQuery,
   toTableFilter,
-} from '../../shared/http/odata';
+} from '../../shared/query/odata';
 
 interface Fake {
   status: string;
@@ -91,11 +91,10 @@ function expectBadRequest(action: () => unknown, ...fragments: string[]): void {
   } catch (caught) {
     error = caught;
   }
-  expect(error).toBeInstanceOf(HttpError);
-  const httpError = error as HttpError;
-  expect(httpError.status).toBe(400);
-  expect(httpError.code).toBe('badRequest');
-  for (const fragment of fragments) expect(httpError.message).toContain(fragment);
+  expect(error).toBeInstanceOf(DomainError);
+  const refusal = error as DomainError;
+  expect(refusal.kind).toBe('invalid');
+  for (const fragment of fragments) expect(refusal.message).toContain(fragment);
 }
 
 const eq = (path: string, value: string | null): FilterNode => ({ kind: 'compare', op: 'eq', path, value });
@@ -741,7 +740,7 @@ describe('boolean properties', () => {
   });
 
   it('refuses strings and ordering for booleans', () => {
-    expect(() => filterOf("isBuiltIn eq 'true'")).toThrow(HttpError);
+    expect(() => filterOf("isBuiltIn eq 'true'")).toThrow(DomainError);
     expect(() => filterOf('isBuiltIn gt false')).toThrow(/use eq or ne/);
   });
 });

@@ -12,15 +12,10 @@ import {
   RequestAction,
   updateRelationship,
 } from '../../shared/domain/relationships';
-import {
-  findRole,
-  globalAdministratorRoleId,
-  isBuiltInRole,
-  rolesGrantPermission,
-  supportTicketsPermission,
-} from '../../shared/domain/roles';
+import { findRole, isBuiltInRole, rolesGrantPermission, supportTicketsPermission } from '../../shared/domain/roles';
 import { fromGraphDateTime, toGraphDateTime } from '../../shared/domain/time';
 import { fromApiEtag, toApiEtag } from '../../shared/http/etag';
+import { roles } from '../fixtures';
 
 const PARTNER = '11111111-1111-4111-8111-111111111111';
 const CUSTOMER = '22222222-2222-4222-8222-222222222222';
@@ -30,16 +25,6 @@ const ids = { id: RELATIONSHIP_ID, partnerTenantId: PARTNER };
 
 const now = DateTime.fromISO('2026-03-10T08:15:30.123Z', { zone: 'utc' });
 const later = now.plus({ hours: 5, milliseconds: 456 });
-
-const roles = {
-  globalAdministrator: globalAdministratorRoleId,
-  directoryReaders: '88d8e3e3-8f55-4a1e-953a-9b9898b8876b',
-  userAdministrator: 'fe930be7-5e62-47db-91af-98c3a49a38b1',
-  helpdeskAdministrator: '729827e3-9c14-49f7-bb1b-9608f156bbb8',
-  serviceSupportAdministrator: 'f023fd81-a637-4b56-95fd-791ac0226033',
-  globalReader: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
-  licenseAdministrator: '4d6ac14f-3453-41d0-bef9-a3e0c569773a',
-};
 
 function body(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  eventPartition,
+  tenantPartitionOf,
   namePartition,
   newRelationshipIdBesideName,
   relationshipPartition,
@@ -36,7 +36,7 @@ describe('Tenants table partitions', () => {
   });
 
   it("spreads a tenant's events over all of its partitions", () => {
-    const used = new Set(Array.from({ length: 2000 }, () => eventPartition(partner, randomUUID())));
+    const used = new Set(Array.from({ length: 2000 }, () => tenantPartitionOf(partner, randomUUID())));
     expect(used.size).toBe(64);
   });
 });

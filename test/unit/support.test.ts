@@ -22,16 +22,10 @@ import {
   supportRequestOf,
 } from '../../shared/domain/support';
 import { toGraphDateTime } from '../../shared/domain/time';
+import { roles } from '../fixtures';
 
 const t0 = DateTime.fromISO('2026-05-01T00:00:00Z', { zone: 'utc' });
-const role = {
-  globalAdministrator: '62e90394-69f5-4237-9190-012177145e10',
-  serviceSupportAdministrator: 'f023fd81-a637-4b56-95fd-791ac0226033',
-  helpdeskAdministrator: '729827e3-9c14-49f7-bb1b-9608f156bbb8',
-  globalReader: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
-  directoryReaders: '88d8e3e3-8f55-4a1e-953a-9b9898b8876b',
-  privilegedRoleAdministrator: 'e8611ab8-c189-46e8-94e1-60213ab1f814',
-};
+const role = roles;
 const A = 'aaaaaaaa-0000-0000-0000-000000000000';
 const B = 'bbbbbbbb-0000-0000-0000-000000000000';
 const C = 'cccccccc-0000-0000-0000-000000000000';

@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon';
 import { AccessAssignment } from '../../shared/domain/assignments';
 import { DomainError } from '../../shared/domain/errors';
-import { eventsOf } from '../../shared/domain/events';
-import { countItems, itemErrorOf, jobStatus, newItems, parseJobRequest } from '../../shared/domain/gdapJobs';
+import { planTransition } from '../../shared/domain/relationshipChanges';
+import { itemErrorOf } from '../../shared/app/gdapJobs';
+import { countItems, jobStatus, newItems, parseJobRequest } from '../../shared/domain/gdapJobs';
 import { activateDefault, applyRequestAction } from '../../shared/domain/relationships';
 import { globalAdministratorRoleId } from '../../shared/domain/roles';
 import {
@@ -186,31 +187,17 @@ describe('templates (pure rules)', () => {
       lockedDateTime: '2026-03-01T10:00:00.0000000Z',
     };
     const customer = { tenantId: CUSTOMER, isAdminAgent: false, managesCustomerRelationships: true };
-    const approved = applyRequestAction(locked, 'approve', customer, now);
-    const messages = eventsOf(
-      locked,
-      approved,
-      { kind: 'user', tenantId: CUSTOMER },
-      '2026-03-01T10:00:00.0000000Z',
-    ).messages;
-    expect(messages).toEqual([
-      expect.objectContaining({
-        queueName: 'gdap-approvals',
-        payload: expect.objectContaining({
-          type: 'relationshipSettled',
-          relationshipId: 'r-1',
-          templateId: 'template-1',
-          status: 'active',
-        }),
-      }),
+    const context = { changeId: 'c-1', at: '2026-03-01T10:00:00.0000000Z', initiatedBy: { kind: 'user' as const } };
+    const followUps = (previous: typeof locked | Omit<typeof locked, 'templateId'>, action: 'approve' | 'reject') =>
+      planTransition({ value: previous, etag: 'e' }, applyRequestAction(previous, action, customer, now), context)
+        .followUps;
+    expect(followUps(locked, 'approve')).toEqual([
+      { job: 'continueTemplateOnboarding', dueAt: context.at, subjectId: 'r-1' },
     ]);
-    const rejected = applyRequestAction(locked, 'reject', customer, now);
-    expect(eventsOf(locked, rejected, { kind: 'user' }, '').messages?.[0]?.payload.status).toBe('terminated');
+    expect(followUps(locked, 'reject').map((entry) => entry.job)).toEqual(['continueTemplateOnboarding']);
     const { templateId: _ignored, ...plain } = locked;
     void _ignored;
-    expect(eventsOf(plain, applyRequestAction(plain, 'approve', customer, now), { kind: 'user' }, '').messages).toEqual(
-      [],
-    );
+    expect(followUps(plain, 'approve')).toEqual([]);
   });
 });
 

@@ -3,7 +3,7 @@ import {
   globalAdministratorRoleId,
   roleAssignmentsPermission,
   rolesGrantPermission,
-} from '../domain/roles';
+} from './roles';
 
 /** The caller, from the validated token's claims only (SPEC §1); request bodies never add to it. */
 export interface Principal {

@@ -4,7 +4,7 @@
  * translation of $filter to Azure Table Storage filters.
  */
 import { odata } from '@azure/data-tables';
-import { badRequest } from './errors';
+import { invalid } from '../domain/errors';
 
 export type FieldType = 'string' | 'dateTime' | 'enum' | 'guid' | 'duration' | 'boolean';
 
@@ -95,9 +95,9 @@ export function parseCollectionQuery<T>(query: URLSearchParams, spec: Collection
     if (!name.startsWith('$')) continue;
     const option = OPTIONS_BY_LOWER_NAME.get(name.toLowerCase());
     if (!option) {
-      throw badRequest(`Query option '${clip(name)}' is not supported. Supported: ${SUPPORTED_OPTIONS.join(', ')}.`);
+      throw invalid(`Query option '${clip(name)}' is not supported. Supported: ${SUPPORTED_OPTIONS.join(', ')}.`);
     }
-    if (options.has(option)) throw badRequest(`Query option '${option}' must not be specified more than once.`);
+    if (options.has(option)) throw invalid(`Query option '${option}' must not be specified more than once.`);
     options.set(option, value);
   }
 
@@ -108,7 +108,7 @@ export function parseCollectionQuery<T>(query: URLSearchParams, spec: Collection
   if (orderBy !== undefined) result.orderBy = parseOrderBy(orderBy, spec);
   const skipToken = options.get('$skipToken');
   if (skipToken !== undefined) {
-    if (skipToken === '') throw badRequest('Invalid $skipToken: must not be empty.');
+    if (skipToken === '') throw invalid('Invalid $skipToken: must not be empty.');
     result.skipToken = skipToken;
   }
   const count = options.get('$count');
@@ -124,9 +124,9 @@ export function parseEntityQuery<T>(query: URLSearchParams, spec: CollectionSpec
   for (const [name, value] of query) {
     if (!name.startsWith('$')) continue;
     if (name.toLowerCase() !== '$select') {
-      throw badRequest(`Query option '${clip(name)}' is not supported on a single entity. Supported: $select.`);
+      throw invalid(`Query option '${clip(name)}' is not supported on a single entity. Supported: $select.`);
     }
-    if (select) throw badRequest(`Query option '$select' must not be specified more than once.`);
+    if (select) throw invalid(`Query option '$select' must not be specified more than once.`);
     select = parseSelect(value, spec);
   }
   return { select };
@@ -137,40 +137,38 @@ function parseTop<T>(value: string | undefined, spec: CollectionSpec<T>): number
   if (value === undefined) return Math.min(spec.defaultTop ?? DEFAULT_TOP, maxTop);
   const top = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!(top >= 1 && top <= maxTop)) {
-    throw badRequest(`Invalid $top: '${clip(value)}'. Must be an integer from 1 to ${maxTop} (the maximum page size).`);
+    throw invalid(`Invalid $top: '${clip(value)}'. Must be an integer from 1 to ${maxTop} (the maximum page size).`);
   }
   return top;
 }
 
 function parseCount(value: string): boolean {
   const lower = value.toLowerCase();
-  if (lower !== 'true' && lower !== 'false')
-    throw badRequest(`Invalid $count: '${clip(value)}'. Must be true or false.`);
+  if (lower !== 'true' && lower !== 'false') throw invalid(`Invalid $count: '${clip(value)}'. Must be true or false.`);
   return lower === 'true';
 }
 
 function parseOrderBy<T>(value: string, spec: CollectionSpec<T>): OrderBy[] {
   const sortable = spec.fields.filter(isSortable).map((field) => field.path);
   const items = value.split(',').map((item) => item.trim());
-  if (items.length > MAX_ORDERBY_KEYS)
-    throw badRequest(`Invalid $orderby: at most ${MAX_ORDERBY_KEYS} keys are allowed.`);
+  if (items.length > MAX_ORDERBY_KEYS) throw invalid(`Invalid $orderby: at most ${MAX_ORDERBY_KEYS} keys are allowed.`);
 
   const result: OrderBy[] = [];
   for (const item of items) {
-    if (item === '') throw badRequest('Invalid $orderby: empty sort key.');
+    if (item === '') throw invalid('Invalid $orderby: empty sort key.');
     const [path, written, ...rest] = item.split(/\s+/);
     // Keywords are case-insensitive, as Graph accepts them (SPEC §14); property names are not.
     const direction = written?.toLowerCase();
     if (rest.length > 0 || (direction !== undefined && direction !== 'asc' && direction !== 'desc')) {
-      throw badRequest(`Invalid $orderby: '${clip(item)}'. Expected 'property', 'property asc' or 'property desc'.`);
+      throw invalid(`Invalid $orderby: '${clip(item)}'. Expected 'property', 'property asc' or 'property desc'.`);
     }
     if (!sortable.includes(path)) {
-      throw badRequest(
+      throw invalid(
         `Invalid $orderby: property '${clip(path)}' is not supported for sorting. Supported: ${sortable.join(', ')}.`,
       );
     }
     if (result.some((key) => key.path === path)) {
-      throw badRequest(`Invalid $orderby: property '${path}' appears more than once.`);
+      throw invalid(`Invalid $orderby: property '${path}' appears more than once.`);
     }
     result.push({ path, descending: direction === 'desc' });
   }
@@ -184,9 +182,9 @@ function isSortable<T>(field: FieldSpec<T>): boolean {
 function parseSelect<T>(value: string, spec: CollectionSpec<T>): string[] {
   const result: string[] = [];
   for (const item of value.split(',').map((name) => name.trim())) {
-    if (item === '') throw badRequest('Invalid $select: empty property name.');
+    if (item === '') throw invalid('Invalid $select: empty property name.');
     if (!spec.selectable.includes(item)) {
-      throw badRequest(
+      throw invalid(
         `Invalid $select: property '${clip(item)}' is not supported. Supported: ${spec.selectable.join(', ')}.`,
       );
     }
@@ -216,7 +214,7 @@ const PATH_RE = /[A-Za-z_]\w*(?:\/[A-Za-z_]\w*)*/y;
 const DURATION_PREFIX = "duration'";
 
 function filterError(message: string) {
-  return badRequest(`Invalid $filter: ${message}`);
+  return invalid(`Invalid $filter: ${message}`);
 }
 
 function tokenize(text: string): Token[] {

@@ -1,0 +1,74 @@
+import { DateTime } from 'luxon';
+import { DueEntry, jobIds } from '../domain/jobs';
+import { toGraphDateTime } from '../domain/time';
+import { dueRow } from './dueIndex';
+import { RowOp, writeRows } from './rowOps';
+import { ensureTables, isStatus, tableClient, TableName, tableNames } from './tables';
+
+/**
+ * The one outbox. A change stores what it can in its own transaction; rows it must write in other
+ * partitions (a support change's audit entries in each tenant's log; later webhook deliveries)
+ * cannot join it. They ride in a recovery entry, a due entry of the publishEvents job written just
+ * before the transaction, which names a *witness*: a row the transaction creates, so it exists if
+ * and only if the change was stored. The change writes them itself right after and removes the
+ * entry; after a crash in between, the job does, with one point read of the witness and no scan.
+ * Rows are inserts whose keys hold what they say (event ids are fixed before anything is written),
+ * so writing them twice is harmless.
+ */
+export interface Outbound {
+  /** Names the recovery entry; fresh per change. */
+  changeId: string;
+  rows: RowOp[];
+  witness: { table: TableName; partitionKey: string; rowKey: string };
+}
+
+/**
+ * A change publishes its own rows at once; only rows still pending after this were stranded.
+ * Measured on real time, never the sandbox clock: a clock standing still (or moved back) would
+ * otherwise keep a stranded entry from ever coming due.
+ */
+const recoveryDelayMinutes = 2;
+
+interface RecoveryData {
+  witness: Outbound['witness'];
+  rows: RowOp[];
+}
+
+export function recoveryEntryFor(outbound: Outbound, realNow: DateTime = DateTime.utc()): RowOp {
+  const data: RecoveryData = { witness: outbound.witness, rows: outbound.rows };
+  const entry: DueEntry = {
+    job: jobIds.publishEvents,
+    dueAt: toGraphDateTime(realNow.plus({ minutes: recoveryDelayMinutes })),
+    subjectId: outbound.changeId,
+    data: JSON.stringify(data),
+  };
+  return { table: tableNames.dueIndex, mode: 'insert', entity: dueRow(entry) };
+}
+
+export async function writeOutbound(outbound: Outbound): Promise<void> {
+  await writeRows(outbound.rows);
+}
+
+export async function removeRecoveryEntry(entity: { partitionKey: string; rowKey: string }): Promise<void> {
+  await writeRows([{ table: tableNames.dueIndex, mode: 'delete', entity }]);
+}
+
+/**
+ * A recovery entry's work (the publishEvents job): writes its rows if their change was stored (its
+ * witness exists), nothing otherwise. Returns how many rows it wrote; the job removes the entry.
+ */
+export async function recoverOutbound(entry: DueEntry): Promise<number> {
+  await ensureTables();
+  const data = JSON.parse(entry.data ?? '{"rows":[]}') as RecoveryData;
+  if (data.rows.length === 0 || !data.witness) return 0;
+  try {
+    await tableClient(data.witness.table).getEntity(data.witness.partitionKey, data.witness.rowKey, {
+      queryOptions: { select: ['RowKey'] },
+    });
+  } catch (error) {
+    if (isStatus(error, 404)) return 0;
+    throw error;
+  }
+  await writeRows(data.rows);
+  return data.rows.length;
+}
