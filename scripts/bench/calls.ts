@@ -12,10 +12,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer, IncomingMessage, request as httpRequest, Server } from 'node:http';
 import path from 'node:path';
 import { DateTime } from 'luxon';
-import { azuriteConnectionString, freePort, startAzurite } from '../azurite';
+import { azuriteConnectionString, startAzurite } from '../azurite';
+import { CallKind, CountingProxy } from './countingProxy';
 import {
   createBody,
   exchangeAdministrator,
@@ -32,85 +32,7 @@ const intuneAdministrator = '3a2c62db-5318-420d-8d74-23affee5d9d5';
 const serviceSupportAdministrator = 'f023fd81-a637-4b56-95fd-791ac0226033';
 
 const kinds = ['point read', 'query', 'insert', 'upsert', 'merge', 'delete', 'transaction', 'table'] as const;
-type Kind = (typeof kinds)[number] | 'sandbox clock';
-
-/** What one storage request is, from its method and path (Table service REST API). */
-function classify(message: IncomingMessage): Kind {
-  const url = new URL(message.url ?? '/', 'http://proxy');
-  const method = (message.method ?? 'GET').toUpperCase();
-  const last = decodeURIComponent(url.pathname.split('/').pop() ?? '');
-  if (last === '$batch') return 'transaction';
-  if (/^Tables/.test(last)) return 'table';
-  // The sandbox clock, re-read at most once a second in sandbox mode only: not part of any operation.
-  if (/^\w*Settings\(/.test(last)) return 'sandbox clock';
-  const keyed = /\(PartitionKey=.*,RowKey=.*\)$/.test(last);
-  switch (method) {
-    case 'GET':
-      return keyed ? 'point read' : 'query';
-    case 'POST':
-      return 'insert';
-    case 'PUT':
-      return 'upsert';
-    case 'MERGE':
-    case 'PATCH':
-      return 'merge';
-    case 'DELETE':
-      return 'delete';
-    default:
-      return 'query';
-  }
-}
-
-/** Forwards every request to Azurite unchanged and counts it. */
-class CountingProxy {
-  private counts = new Map<Kind, number>();
-  private server: Server | undefined;
-  port = 0;
-
-  constructor(private readonly target: number) {}
-
-  async start(): Promise<void> {
-    this.port = await freePort();
-    this.server = createServer((incoming, outgoing) => {
-      const kind = classify(incoming);
-      this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
-      const forward = httpRequest(
-        {
-          hostname: '127.0.0.1',
-          port: this.target,
-          method: incoming.method,
-          path: incoming.url,
-          headers: { ...incoming.headers, host: `127.0.0.1:${this.target}` },
-        },
-        (answer) => {
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
-        },
-      );
-      forward.on('error', () => {
-        outgoing.writeHead(502);
-        outgoing.end();
-      });
-      incoming.pipe(forward);
-    });
-    this.server.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', () => resolve()));
-  }
-
-  /** The counts since the last call, and a fresh start. */
-  take(): Map<Kind, number> {
-    const taken = this.counts;
-    this.counts = new Map();
-    return taken;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server?.closeAllConnections();
-      this.server?.close(() => resolve());
-    });
-  }
-}
+type Kind = CallKind;
 
 interface Row {
   step: string;
@@ -482,8 +404,7 @@ class CallsBench {
 
 async function main(): Promise<void> {
   const azurite = await startAzurite({ inMemory: true });
-  const proxy = new CountingProxy(azurite.port);
-  await proxy.start();
+  const proxy = await new CountingProxy(azurite.port, 'table').start();
   process.env.BENCH_STORAGE = azuriteConnectionString({ table: proxy.port, queue: azurite.queuePort });
   const environment = await startEnvironment('calls');
   const client = new JsonClient(environment.baseUrl, 4);
@@ -493,7 +414,7 @@ async function main(): Promise<void> {
   } finally {
     client.close();
     await environment.stop();
-    await proxy.close();
+    await proxy.stop();
     await azurite.stop();
   }
   const table = markdownTable(

@@ -52,6 +52,7 @@ function queueKind(message: IncomingMessage): CallKind {
   return 'queue other';
 }
 
+/** Forwards every request to one Azurite service unchanged and counts it. */
 export class CountingProxy {
   private readonly counts = new Map<CallKind, number>();
   private server: Server | undefined;
@@ -103,6 +104,13 @@ export class CountingProxy {
 
   reset(): void {
     this.counts.clear();
+  }
+
+  /** The counts since the last call, and a fresh start. */
+  take(): Map<CallKind, number> {
+    const taken = new Map(this.counts);
+    this.counts.clear();
+    return taken;
   }
 
   async stop(): Promise<void> {
