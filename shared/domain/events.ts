@@ -229,3 +229,29 @@ export function assignmentEventsOf(
   };
   return { audits: [audit], notifications: [] };
 }
+
+/**
+ * The partner's audit entry for removing its DAP with a customer (SPEC §6, §9): a state change
+ * like any other, by a partner user or by a removeDap job on their behalf.
+ */
+export function dapRemovalEventsOf(
+  partnerTenantId: string,
+  customerTenantId: string,
+  dapCreatedDateTime: string,
+  cause: ChangeCause,
+): DomainEvents {
+  const activity = 'Remove delegated admin permissions (DAP)';
+  const audit: AuditEntry = {
+    id: eventId('audit', partnerTenantId, customerTenantId, activity, dapCreatedDateTime),
+    tenantId: partnerTenantId,
+    activityDateTime: cause.at,
+    activityDisplayName: activity,
+    category: auditCategories.relationships,
+    operationType: 'Delete',
+    result: 'success',
+    initiatedBy: cause.initiatedBy,
+    target: { id: customerTenantId, displayName: customerTenantId, type: 'DapRelationship' },
+    modifiedProperties: [],
+  };
+  return { audits: [audit], notifications: [] };
+}
