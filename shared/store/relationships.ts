@@ -1,4 +1,5 @@
 import { odata, TableEntityResult, TransactionAction } from '@azure/data-tables';
+import { isLogEvent } from '../domain/change';
 import { isGuid, partnerTenantOfRelationship } from '../domain/ids';
 import { AssignmentSet, RelationshipChange, RelationshipWrite } from '../domain/relationshipChanges';
 import { normalizeName, Relationship, RelationshipRequest } from '../domain/relationships';
@@ -218,7 +219,8 @@ export async function commitRelationshipChange(change: RelationshipChange): Prom
     if (write.kind === 'assignment') assignmentAt ??= actions.length;
     actions.push(...actionsOf(write, partitionKey));
   }
-  actions.push(...change.events.map((event): TransactionAction => ['create', eventRow(event, partitionKey)]));
+  const logRows = change.events.filter(isLogEvent).map((event) => eventRow(event, partitionKey));
+  actions.push(...logRows.map((row): TransactionAction => ['create', row]));
   const names: NameChange = {
     ...change.names,
     partnerTenantId: change.relationship.partnerTenantId,

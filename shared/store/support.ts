@@ -9,6 +9,7 @@ import {
   SupportRequest,
   supportRequestOf,
 } from '../domain/support';
+import { isLogEvent } from '../domain/change';
 import { SupportChange, SupportPointer, VersionedCase } from '../domain/supportChanges';
 import { dueEntryWrites } from './dueIndex';
 import { eventRow } from './events';
@@ -291,7 +292,7 @@ export async function commitSupportChange(
   const partitionKey = change.supportRequestId;
   const actions = change.writes.map(actionOf);
   const outbound: RowOp[] = [
-    ...change.events.map((event): RowOp => {
+    ...change.events.filter(isLogEvent).map((event): RowOp => {
       const logPartition = tenantPartitionOf(event.value.tenantId, partitionKey);
       return { table: tableNames.tenants, mode: 'insert', entity: eventRow(event, logPartition) };
     }),
