@@ -1,20 +1,21 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { dapRemovalWarnings } from '../shared/domain/access';
-import { forbidden, invalid, notFound } from '../shared/domain/errors';
+import { actingAs, actingAsSystem } from '../shared/app/caller';
+import { removeDapRelationship } from '../shared/app/dap';
+import { forbidden, invalid } from '../shared/domain/errors';
 import { isGuid } from '../shared/domain/ids';
 import { toGraphDateTime } from '../shared/domain/time';
-import { AuthenticatedScope, graphRoute, RequestScope } from '../shared/http/handler';
+import { AuthenticatedScope, callerOf, graphRoute, RequestScope } from '../shared/http/handler';
 import { appRoles, canReadPartnerResources, hasAppRole } from '../shared/domain/principal';
 import { json, noContent } from '../shared/http/responses';
 import { odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
-import { accessFacts } from '../shared/store/access';
-import { importDap, listDap, removeDap } from '../shared/store/dap';
+import { importDap, listDap } from '../shared/store/dap';
 import { sandboxRoute } from './sandbox';
 
 /**
  * Legacy DAP relationships (SPEC §6): they exist only by import (ServiceOperator or sandbox);
- * partners may remove theirs, with warnings when GDAP does not yet cover what DAP gave.
+ * partners may remove theirs (shared/app/dap.ts), with warnings when GDAP does not yet cover what
+ * DAP gave.
  */
 function tenantPair(request: HttpRequest): { partnerTenantId: string; customerTenantId: string } {
   const { partnerTenantId, customerTenantId } = request.params;
@@ -33,12 +34,12 @@ async function importHandler(request: HttpRequest, scope: RequestScope): Promise
 }
 
 /** Removes a DAP: 204, or 200 with warnings when the customer's GDAP does not yet cover it. */
-async function removeHandler(partnerTenantId: string, customerTenantId: string): Promise<HttpResponseInit> {
-  const facts = await accessFacts(partnerTenantId, customerTenantId);
-  if (!(await removeDap(partnerTenantId, customerTenantId))) {
-    throw notFound(`No DAP relationship exists with customer '${customerTenantId}'.`);
-  }
-  const warnings = dapRemovalWarnings(facts.grants);
+async function removeHandler(
+  partnerTenantId: string,
+  customerTenantId: string,
+  actor: Parameters<typeof removeDapRelationship>[2],
+): Promise<HttpResponseInit> {
+  const warnings = await removeDapRelationship(partnerTenantId, customerTenantId, actor);
   return warnings.length ? json(200, { warnings }) : noContent();
 }
 
@@ -75,7 +76,11 @@ registerHttp({
       throw forbidden('Removing a DAP relationship requires the AdminAgent role in the partner tenant.');
     }
     if (!isGuid(request.params.customerTenantId)) throw invalid('The customer tenant id must be a GUID.');
-    return removeHandler(scope.principal.tenantId, request.params.customerTenantId.toLowerCase());
+    return removeHandler(
+      scope.principal.tenantId,
+      request.params.customerTenantId.toLowerCase(),
+      actingAs(callerOf(scope)),
+    );
   }),
 });
 
@@ -87,7 +92,7 @@ registerHttp({
     requireServiceOperator(scope);
     if (request.method === 'PUT') return importHandler(request, scope);
     const pair = tenantPair(request);
-    return removeHandler(pair.partnerTenantId, pair.customerTenantId);
+    return removeHandler(pair.partnerTenantId, pair.customerTenantId, actingAs(callerOf(scope)));
   }),
 });
 
@@ -98,6 +103,6 @@ registerHttp({
   handler: sandboxRoute(async (request, scope) => {
     if (request.method === 'PUT') return importHandler(request, scope);
     const pair = tenantPair(request);
-    return removeHandler(pair.partnerTenantId, pair.customerTenantId);
+    return removeHandler(pair.partnerTenantId, pair.customerTenantId, actingAsSystem(scope.now));
   }),
 });

@@ -19,7 +19,9 @@ export const tableNames = {
   supportRequests: 'SupportRequests',
   supportIndex: 'SupportIndex',
   supportEngineers: 'SupportEngineers',
-  /** Service-wide settings: the stored sandbox clock (sandboxClock.ts). */
+  /** Webhook registrations, and per tenant its deliveries and audit records (webhooks.ts). */
+  webhooks: 'Webhooks',
+  /** Service-wide settings: the stored sandbox clock (sandboxClock.ts), a generated webhook signing key (signingKey.ts). */
   settings: 'Settings',
 } as const;
 export type TableName = (typeof tableNames)[keyof typeof tableNames];

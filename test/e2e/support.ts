@@ -16,16 +16,16 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
-/** Loads the functions into this test file's module registry and serves them on a free port (HTTPS with `tls`). */
 /**
  * One local host for the test file: started before its tests, closed after them. The client and
  * the host's URL are ready inside tests (and in `beforeAll` hooks declared after this call).
+ * `runQueues`: the host also runs the queue triggers (webhook delivery), polling often.
  */
-export function useTestHost(): { client: Client; host: { readonly url: string } } {
+export function useTestHost(options: { runQueues?: boolean } = {}): { client: Client; host: { readonly url: string } } {
   const client = new Client('');
   let started: TestHost | undefined;
   beforeAll(async () => {
-    started = await startTestHost();
+    started = await startTestHost(options);
     client.baseUrl = started.url;
   });
   afterAll(() => started?.close());
@@ -39,11 +39,20 @@ export function useTestHost(): { client: Client; host: { readonly url: string } 
   };
 }
 
-export async function startTestHost(options: { tls?: TlsOptions } = {}): Promise<TestHost> {
+/** Loads the functions into this test file's module registry and serves them on a free port (HTTPS with `tls`). */
+export async function startTestHost(options: { tls?: TlsOptions; runQueues?: boolean } = {}): Promise<TestHost> {
   loadFunctions(path.join(__dirname, '..', '..', 'functions'));
-  const host: LocalHost = await startLocalHost({ port: 0, runTimers: false, tls: options.tls });
+  const host: LocalHost = await startLocalHost({
+    port: 0,
+    runTimers: false,
+    tls: options.tls,
+    runQueues: options.runQueues ? testQueueSettings : false,
+  });
   return { url: host.url, close: () => host.close() };
 }
+
+/** Queue listeners for tests: a message is picked up within 200 ms, and a dead host's comes back after 5 s. */
+export const testQueueSettings = { maxPollingIntervalMs: 200, leaseMs: 5000 };
 
 /**
  * A second instance of the service in this process: the local host and every function file are
