@@ -54,23 +54,39 @@ export async function startTestHost(options: { tls?: TlsOptions; runQueues?: boo
 /** Queue listeners for tests: a message is picked up within 200 ms, and a dead host's comes back after 5 s. */
 export const testQueueSettings = { maxPollingIntervalMs: 200, leaseMs: 5000 };
 
+/** A job run of one instance: the job's id and the `now` it runs at; its report. */
+export type InstanceJobRunner = (job: string, now: import('luxon').DateTime) => Promise<Record<string, unknown>>;
+
 /**
  * A second instance of the service in this process: the local host and every function file are
  * loaded afresh into a module registry of their own (no shared caches, clock or configuration
- * objects), on the same storage account, as a second host process would be.
+ * objects), on the same storage account, as a second host process would be. `runJob` runs one of
+ * its jobs, as its timer would.
  */
-export async function startIsolatedTestHost(): Promise<TestHost> {
+export async function startIsolatedTestHost(): Promise<TestHost & { runJob: InstanceJobRunner }> {
   let isolated: typeof import('../../scripts/localHost') | undefined;
+  let jobs: typeof import('../../shared/app/jobs') | undefined;
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     isolated = require('../../scripts/localHost') as typeof import('../../scripts/localHost');
     isolated.loadFunctions(path.join(__dirname, '..', '..', 'functions'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    jobs = require('../../shared/app/jobs') as typeof import('../../shared/app/jobs');
   });
   const host = await (isolated as typeof import('../../scripts/localHost')).startLocalHost({
     port: 0,
     runTimers: false,
   });
-  return { url: host.url, close: () => host.close() };
+  const registry = jobs as typeof import('../../shared/app/jobs');
+  return {
+    url: host.url,
+    close: () => host.close(),
+    runJob: (id, now) => {
+      const job = registry.findJob(id);
+      if (!job) throw new Error(`unknown job ${id}`);
+      return registry.runDueJob(job, now);
+    },
+  };
 }
 
 export interface CallOptions {

@@ -356,6 +356,7 @@ describe('webhook events in plans (SPEC §16)', () => {
 describe('support case plans', () => {
   const engineer = {
     id: '77777777-7777-4777-8777-777777777777',
+    tenantId: null,
     displayName: 'Eng',
     expertise: ['Identity'],
     createdDateTime: '',
