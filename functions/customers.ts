@@ -1,7 +1,15 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { createPlanned } from '../shared/app/relationships';
-import { Customer, missingDelegatedAccess, newCustomer, parseNewCustomer } from '../shared/domain/customers';
-import { forbidden, invalid, notFound } from '../shared/domain/errors';
+import { removeDap } from '../shared/app/dap';
+import { actingAs } from '../shared/app/caller';
+import {
+  Customer,
+  missingDelegatedAccess,
+  newCustomer,
+  parseCustomerPatch,
+  parseNewCustomer,
+} from '../shared/domain/customers';
+import { DomainError, forbidden, invalid, notFound } from '../shared/domain/errors';
 import { isGuid, newGuid } from '../shared/domain/ids';
 import {
   assertGdapAllowed,
@@ -16,7 +24,14 @@ import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../sha
 import { json } from '../shared/http/responses';
 import { absoluteUrl, UrlScope } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
-import { delegatedAccessFacts, findCustomer, insertCustomer } from '../shared/store/customers';
+import {
+  delegatedAccessFacts,
+  endResellerRelationship,
+  findCustomer,
+  findCustomerIdByDomain,
+  insertCustomer,
+} from '../shared/store/customers';
+import { hasDap } from '../shared/store/dap';
 import { setTenantDisplayName, tenantDisplayName } from '../shared/store/directory';
 import { getPartnerProfile } from '../shared/store/partners';
 import { newRelationshipIdBesideName } from '../shared/store/relationships';
@@ -124,10 +139,52 @@ async function readableCustomer(
 
 export async function getCustomerHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const { tenantId, customer } = await readableCustomer(request, scope.principal, "see the customer's company details");
+  const [knownName, dap] = await Promise.all([tenantDisplayName(tenantId), hasDap(scope.principal.tenantId, tenantId)]);
+  return json(200, {
+    id: tenantId,
+    companyProfile: companyProfileView(tenantId, customer, knownName),
+    relationshipToPartner: customer?.resellerPartnerTenantId === scope.principal.tenantId ? 'reseller' : 'none',
+    allowDelegatedAccess: dap,
+    ...(customer ? { createdDateTime: customer.createdDateTime } : {}),
+    attributes: { objectType: 'Customer' },
+  });
+}
+
+/**
+ * Partner Center's "remove a reseller relationship with a customer" (CIPP's contract termination
+ * when offboarding a tenant): `{"relationshipToPartner": "none"}` ends the partner's reseller
+ * relationship and, as in Partner Center, its DAP (audited, with its webhook event); GDAP
+ * relationships are left to their own terminate requests. The customer may be named by its
+ * tenant id or its initial domain (CIPP sends the domain).
+ */
+export async function removeResellerHandler(
+  request: HttpRequest,
+  scope: AuthenticatedScope,
+): Promise<HttpResponseInit> {
+  if (!hasAppRole(scope.principal, appRoles.adminAgent)) {
+    throw forbidden('Removing a reseller relationship requires the AdminAgent role in the partner tenant.');
+  }
+  parseCustomerPatch(await readJsonBody(request));
+  const partnerTenantId = scope.principal.tenantId;
+  const key = request.params.customerTenantId;
+  const tenantId = isGuid(key) ? key.toLowerCase() : await findCustomerIdByDomain(key);
+  const notResold = () => notFound(`The partner has no reseller relationship with customer '${key}'.`);
+  if (!tenantId || !(await endResellerRelationship(tenantId, partnerTenantId))) throw notResold();
+  if (await hasDap(partnerTenantId, tenantId)) {
+    try {
+      await removeDap(partnerTenantId, tenantId, actingAs(scope));
+    } catch (error) {
+      // Removed meanwhile by another request: the asked-for state.
+      if (!(error instanceof DomainError && error.kind === 'notFound')) throw error;
+    }
+  }
+  const customer = await findCustomer(tenantId);
   return json(200, {
     id: tenantId,
     companyProfile: companyProfileView(tenantId, customer, await tenantDisplayName(tenantId)),
-    ...(customer ? { createdDateTime: customer.createdDateTime } : {}),
+    relationshipToPartner: 'none',
+    allowDelegatedAccess: false,
+    attributes: { objectType: 'Customer' },
   });
 }
 
@@ -169,9 +226,11 @@ registerHttp({
 
 registerHttp({
   name: 'customer',
-  methods: ['GET'],
+  methods: ['GET', 'PATCH'],
   route: 'v1/customers/{customerTenantId}',
-  handler: graphRoute(getCustomerHandler),
+  handler: graphRoute((request, scope) =>
+    request.method === 'PATCH' ? removeResellerHandler(request, scope) : getCustomerHandler(request, scope),
+  ),
 });
 
 registerHttp({

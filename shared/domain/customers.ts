@@ -18,8 +18,8 @@ export interface CompanyProfile {
 export interface Customer {
   tenantId: string;
   companyProfile: CompanyProfile;
-  /** The partner that created the customer (its reseller). */
-  resellerPartnerTenantId: string;
+  /** The partner that created the customer (its reseller); null once it removed that relationship. */
+  resellerPartnerTenantId: string | null;
   /** The customer's first Global Administrator, created with the tenant. */
   adminUserId: string;
   createdDateTime: string;
@@ -77,6 +77,29 @@ export function newCustomer(
     adminUserId: ids.adminUserId,
     createdDateTime: toGraphDateTime(now),
   };
+}
+
+/**
+ * A PATCH of a customer (Partner Center's "remove a reseller relationship"): the only change it
+ * makes is `relationshipToPartner: "none"`. The Partner Center SDKs send a whole Customer object,
+ * so the other properties it carries are ignored.
+ */
+const patchSchema = z.object({
+  relationshipToPartner: z.string(),
+  allowDelegatedAccess: z.boolean().nullable().optional(),
+});
+
+export function parseCustomerPatch(body: unknown): { relationshipToPartner: 'none' } {
+  const input = parsePartnerCenterBody(patchSchema, body);
+  if (input.relationshipToPartner.toLowerCase() !== 'none') {
+    throw invalid(
+      `Invalid value for 'relationshipToPartner': ${JSON.stringify(input.relationshipToPartner)}. A PATCH of a customer removes the reseller relationship: send "none".`,
+    );
+  }
+  if (input.allowDelegatedAccess === true) {
+    throw invalid("'allowDelegatedAccess' cannot be true: removing the reseller relationship also removes DAP.");
+  }
+  return { relationshipToPartner: 'none' };
 }
 
 /** What decides whether a partner user may see a customer's data. */

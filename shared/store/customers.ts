@@ -23,7 +23,7 @@ function customerFromRow(row: Record<string, unknown>): Customer {
   return {
     tenantId: String(row.partitionKey),
     companyProfile: { companyName: String(row.companyName), domain: String(row.domain) },
-    resellerPartnerTenantId: String(row.resellerPartnerTenantId),
+    resellerPartnerTenantId: row.resellerPartnerTenantId ? String(row.resellerPartnerTenantId) : null,
     adminUserId: String(row.adminUserId),
     createdDateTime: String(row.createdDateTime),
   };
@@ -36,6 +36,48 @@ export async function findCustomer(customerTenantId: string): Promise<Customer |
   } catch (error) {
     if (isStatus(error, 404)) return undefined;
     throw error;
+  }
+}
+
+/** The customer whose initial domain this is (Partner Center also takes it in place of the id). */
+export async function findCustomerIdByDomain(domain: string): Promise<string | undefined> {
+  await ensureTables();
+  try {
+    const reservation = await customers().getEntity(domainPartition(domain), domainRow);
+    const customerTenantId = String(reservation.customerTenantId);
+    // A reservation whose customer never got its profile (a crash between the writes) names no one.
+    return (await findCustomer(customerTenantId)) ? customerTenantId : undefined;
+  } catch (error) {
+    if (isStatus(error, 404)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Ends the partner's reseller relationship with its customer: false when the partner is not (or no
+ * longer) its reseller. Conditional on the row read, so two requests cannot both report the end.
+ */
+export async function endResellerRelationship(customerTenantId: string, partnerTenantId: string): Promise<boolean> {
+  await ensureTables();
+  for (;;) {
+    let row: TableEntityResult<Record<string, unknown>>;
+    try {
+      row = await customers().getEntity(customerTenantId, profileRow);
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
+      throw error;
+    }
+    if (row.resellerPartnerTenantId !== partnerTenantId) return false;
+    try {
+      await customers().updateEntity(
+        { partitionKey: customerTenantId, rowKey: profileRow, resellerPartnerTenantId: '' },
+        'Merge',
+        { etag: row.etag },
+      );
+      return true;
+    } catch (error) {
+      if (!isStatus(error, 412)) throw error;
+    }
   }
 }
 
@@ -75,7 +117,7 @@ export async function insertCustomer(customer: Customer): Promise<void> {
     rowKey: profileRow,
     companyName: customer.companyProfile.companyName,
     domain: customer.companyProfile.domain,
-    resellerPartnerTenantId: customer.resellerPartnerTenantId,
+    resellerPartnerTenantId: customer.resellerPartnerTenantId ?? '',
     adminUserId: customer.adminUserId,
     createdDateTime: customer.createdDateTime,
   });

@@ -598,6 +598,32 @@ describe("CIPP's GDAP calls, replayed", () => {
     expect(expectOk(await cipp<Relationship>('GET', relationshipPath(other)), 200).body.status).toBe('terminated');
   });
 
+  it('Invoke-ExecOffboardTenant (TerminateContract): ends the reseller relationship, named by the default domain', async () => {
+    // A customer this partner resells to (Partner Center's POST /v1/customers), with a legacy DAP.
+    const created = expectOk(
+      await cipp<{ id: string; companyProfile: { domain: string } }>('POST', '/v1/customers', {
+        body: JSON.stringify({
+          companyProfile: { companyName: 'Offboarded Ltd', domain: `off${randomUUID().slice(0, 8)}` },
+        }),
+        headers: { 'content-type': 'application/json' },
+      }),
+      201,
+    ).body;
+    expectOk(await client.call('PUT', `/sandbox/dap/${partnerTenantId}/${created.id}`), 200);
+
+    // Tenant/Administration/Tenant/Invoke-ExecOffboardTenant.ps1: $TenantFilter is the default domain.
+    const terminated = expectOk(
+      await cipp<{ relationshipToPartner: string }>('PATCH', `/v1/customers/${created.companyProfile.domain}`, {
+        body: '{ "relationshipToPartner": "none" }',
+        headers: { 'content-type': 'application/json' },
+      }),
+      200,
+    );
+    expect(terminated.body.relationshipToPartner).toBe('none');
+    const daps = expectOk(await cipp<{ value: { customerTenantId: string }[] }>('GET', '/v1/dapRelationships'), 200);
+    expect(daps.body.value.map((dap) => dap.customerTenantId)).not.toContain(created.id);
+  });
+
   /** Another relationship, made and approved as in the invite step (CIPP's body, without Global Administrator). */
   async function activeRelationshipWith(tenantId: string, approver: string): Promise<string> {
     const created = expectOk(

@@ -195,6 +195,9 @@ describe('Partner Center customers and partner profiles', () => {
       expect(company.body).toEqual({
         id: customerId,
         companyProfile: { tenantId: customerId, companyName: 'Fabrikam', domain: null },
+        relationshipToPartner: 'none',
+        allowDelegatedAccess: true,
+        attributes: { objectType: 'Customer' },
       });
       const helpdesk = await client.token({ tid: tenantId, roles: ['HelpdeskAgent'] });
       const refused = await client.call('GET', `/v1/customers/${customerId}`, { token: helpdesk });
@@ -210,6 +213,101 @@ describe('Partner Center customers and partner profiles', () => {
         await client.call('GET', `/v1/customers/${String(created.body.id)}`, { token: stranger.token }),
         404,
         'ResourceNotFound',
+      );
+    });
+  });
+
+  describe('PATCH /v1/customers/{id}: removing the reseller relationship', () => {
+    const dapsOf = async (token: string): Promise<string[]> =>
+      (
+        expectOk(await client.call('GET', '/v1/dapRelationships', { token }), 200).body.value as {
+          customerTenantId: string;
+        }[]
+      ).map((dap) => dap.customerTenantId);
+
+    it("ends the reseller relationship and the DAP, named by the customer's domain as CIPP sends it, and leaves GDAP", async () => {
+      const { tenantId, token } = await partner();
+      const created = expectOk(await createCustomer(token), 201);
+      const customerId = String(created.body.id);
+      const domain = (created.body.companyProfile as { domain: string }).domain;
+      expectOk(await client.call('PUT', `/sandbox/dap/${tenantId}/${customerId}`), 200);
+      const before = expectOk(await client.call('GET', `/v1/customers/${customerId}`, { token }), 200);
+      expect(before.body).toMatchObject({ relationshipToPartner: 'reseller', allowDelegatedAccess: true });
+
+      // CIPP's Invoke-ExecOffboardTenant (TerminateContract), body and path as it sends them.
+      const removed = expectOk(
+        await client.call('PATCH', `/v1/customers/${domain}`, { token, body: { relationshipToPartner: 'none' } }),
+        200,
+      );
+      expect(removed.body).toEqual({
+        id: customerId,
+        companyProfile: { tenantId: customerId, companyName: 'Contoso Ltd', domain },
+        relationshipToPartner: 'none',
+        allowDelegatedAccess: false,
+        attributes: { objectType: 'Customer' },
+      });
+      expect(await dapsOf(token)).not.toContain(customerId);
+      expect((await defaultRelationship(token, created)).status).toBe('active');
+      // The partner still has its GDAP relationship, but without DAP no access to the customer's details.
+      const after = await client.call('GET', `/v1/customers/${customerId}`, { token });
+      expectGraphError(after, 403, 'Authorization_RequestDenied');
+      expect(JSON.stringify(after.body)).toMatch(/none of your security groups holds an active access assignment/);
+
+      // Nothing left to remove: 404, as for a customer the partner never resold to.
+      expectGraphError(
+        await client.call('PATCH', `/v1/customers/${customerId}`, { token, body: { relationshipToPartner: 'none' } }),
+        404,
+        'ResourceNotFound',
+      );
+    });
+
+    it("takes the Partner Center SDK's whole Customer object, by id, without DAP", async () => {
+      const { token } = await partner();
+      const customerId = String(expectOk(await createCustomer(token, { enableGDAPByDefault: false }), 201).body.id);
+      const body = {
+        Id: customerId,
+        CompanyProfile: null,
+        RelationshipToPartner: 'None',
+        AllowDelegatedAccess: null,
+        Attributes: { ObjectType: 'Customer' },
+      };
+      const removed = expectOk(await client.call('PATCH', `/v1/customers/${customerId}`, { token, body }), 200);
+      expect(removed.body).toMatchObject({ id: customerId, relationshipToPartner: 'none' });
+      // No DAP, no GDAP, no reseller relationship: the partner has nothing to do with it any more.
+      expectGraphError(await client.call('GET', `/v1/customers/${customerId}`, { token }), 404, 'ResourceNotFound');
+    });
+
+    it('refuses another value, allowDelegatedAccess true, non-AdminAgents and other partners, changing nothing', async () => {
+      const owner = await partner();
+      const customerId = String(expectOk(await createCustomer(owner.token), 201).body.id);
+      const patch = (token: string, body: Entity) =>
+        client.call('PATCH', `/v1/customers/${customerId}`, { token, body });
+      expectGraphError(await patch(owner.token, { relationshipToPartner: 'reseller' }), 400, 'badRequest');
+      expectGraphError(
+        await patch(owner.token, { relationshipToPartner: 'none', allowDelegatedAccess: true }),
+        400,
+        'badRequest',
+      );
+      expectGraphError(await patch(owner.token, {}), 400, 'badRequest');
+      const helpdesk = await client.token({ tid: owner.tenantId, roles: ['HelpdeskAgent'] });
+      expectGraphError(await patch(helpdesk, { relationshipToPartner: 'none' }), 403, 'Authorization_RequestDenied');
+      const stranger = await partner();
+      expectGraphError(await patch(stranger.token, { relationshipToPartner: 'none' }), 404, 'ResourceNotFound');
+      expectGraphError(
+        await client.call('PATCH', '/v1/customers/nobody.onmicrosoft.com', {
+          token: owner.token,
+          body: { relationshipToPartner: 'none' },
+        }),
+        404,
+        'ResourceNotFound',
+      );
+      // Still its reseller: the PATCH that was refused did nothing.
+      expectOk(
+        await client.call('PATCH', `/v1/customers/${customerId}`, {
+          token: owner.token,
+          body: { relationshipToPartner: 'none' },
+        }),
+        200,
       );
     });
   });
