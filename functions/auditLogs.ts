@@ -1,13 +1,13 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { AuditEntry } from '../shared/domain/events';
-import { forbidden } from '../shared/domain/errors';
+import { forbidden, invalid } from '../shared/domain/errors';
 import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionQuery, CollectionSpec, parseCollectionQuery } from '../shared/query/odata';
 import { canReadPartnerResources, Principal } from '../shared/domain/principal';
 import { collectionPage } from '../shared/http/responses';
 import { csvCell } from '../shared/http/csv';
 import { registerHttp } from '../shared/registrations';
-import { listAuditEntries } from '../shared/store/events';
+import { listAuditEntries, maxLogEntriesRead } from '../shared/store/events';
 
 /** The audit log per tenant in Graph's directoryAudit shape (SPEC §9), with CSV export. */
 export const auditCollection: CollectionSpec<AuditEntry> = {
@@ -108,8 +108,16 @@ const csvColumns: [string, (entry: AuditEntry) => string][] = [
 async function exportCsv(tenantId: string, query: CollectionQuery): Promise<HttpResponseInit> {
   const lines = [csvColumns.map(([name]) => name).join(',')];
   let skipToken: string | undefined;
+  let read = 0;
   do {
     const page = await listAuditEntries(tenantId, { ...query, top: 300, skipToken }, auditCollection);
+    read += page.items.length;
+    // An export reads the log in pages, but no further than any other read of it.
+    if (read > maxLogEntriesRead) {
+      throw invalid(
+        `The export would hold more than ${maxLogEntriesRead} entries: narrow it with a date range, e.g. $filter=activityDateTime ge 2026-01-01T00:00:00Z and activityDateTime lt 2026-02-01T00:00:00Z.`,
+      );
+    }
     for (const { value } of page.items) lines.push(csvColumns.map(([, get]) => csvCell(get(value))).join(','));
     skipToken = page.skipToken;
   } while (skipToken);

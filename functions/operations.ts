@@ -1,6 +1,5 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { operationContract, selectableOf } from '../shared/domain/contracts';
-import { notFound } from '../shared/domain/errors';
 import { Operation, operationStatuses, operationTypes } from '../shared/domain/operations';
 import { graphTypes, operationsPath, operationView } from '../shared/http/graphViews';
 import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
@@ -9,11 +8,9 @@ import { collectionPage, entityBody, json } from '../shared/http/responses';
 import { odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
 import { pageInMemory } from '../shared/query/paging';
-import { findChild, listChildren } from '../shared/store/relationships';
-import { childKinds, operationFromRow } from '../shared/store/rows';
-import { readRelationship as readVisibleRelationship } from '../shared/app/relationships';
+import { readOperation, readOperations } from '../shared/app/relationships';
 
-/** Operations of a relationship (SPEC §3.3), read-only, visible to whoever may read the relationship. */
+/** Operations of a relationship (SPEC §3.3), read-only; its customer sees only those of changes to the relationship. */
 export const operationCollection: CollectionSpec<Operation> = {
   fields: [
     { path: 'status', type: 'enum', enumValues: operationStatuses, get: (o) => o.status },
@@ -29,12 +26,8 @@ export async function listOperationsHandler(
   scope: AuthenticatedScope,
 ): Promise<HttpResponseInit> {
   const query = parseCollectionQuery(new URL(request.url).searchParams, operationCollection);
-  const relationship = await readVisibleRelationship(request.params.id, scope.principal);
-  const page = pageInMemory(
-    await listChildren(childKinds.operation, relationship.value, operationFromRow),
-    query,
-    operationCollection,
-  );
+  const { relationship, operations } = await readOperations(request.params.id, scope.principal);
+  const page = pageInMemory(operations, query, operationCollection);
   return collectionPage(request, scope, operationsPath(relationship.value.id), page, (item) =>
     applySelect(
       entityBody(operationView(item.value), { etag: item.etag, odataType: graphTypes.operation }),
@@ -45,17 +38,10 @@ export async function listOperationsHandler(
 
 export async function getOperationHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
   const { select } = parseEntityQuery(new URL(request.url).searchParams, operationCollection);
-  const relationship = await readVisibleRelationship(request.params.id, scope.principal);
-  const stored = await findChild(
-    childKinds.operation,
-    relationship.value,
-    request.params.operationId,
-    operationFromRow,
-  );
-  if (!stored) throw notFound(`The operation '${request.params.operationId}' was not found.`);
+  const stored = await readOperation(request.params.id, request.params.operationId, scope.principal);
   const body = entityBody(operationView(stored.value), {
     etag: stored.etag,
-    context: odataContext(scope, operationsPath(relationship.value.id)),
+    context: odataContext(scope, operationsPath(stored.value.relationshipId)),
     odataType: graphTypes.operation,
   });
   return json(200, applySelect(body, select));

@@ -117,13 +117,16 @@ async function diagnosticSnapshot(tenantId: string): Promise<Record<string, unkn
       .filter((item) => item.value.partnerTenantId !== tenantId)
       .map((item) => ({ relationship: item.value, role: 'customer' as const })),
   ];
+  // A tenant's snapshot shows its own security groups only: never a partner's, which hold its roles in the customer.
   const assignments = await Promise.all(
-    related.map(async ({ relationship }) =>
-      (await listChildren(childKinds.assignment, relationship, assignmentFromRow)).map((item) => ({
-        relationshipId: relationship.id,
-        ...assignmentView(item.value),
-      })),
-    ),
+    related
+      .filter(({ role }) => role === 'partner')
+      .map(async ({ relationship }) =>
+        (await listChildren(childKinds.assignment, relationship, assignmentFromRow)).map((item) => ({
+          relationshipId: relationship.id,
+          ...assignmentView(item.value),
+        })),
+      ),
   );
   return {
     delegatedAdminRelationships: related.map(({ relationship, role }) => ({

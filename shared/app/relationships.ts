@@ -25,10 +25,11 @@ import {
   removesRoles,
   updateRelationship as editRelationship,
 } from '../domain/relationships';
-import { Stored } from '../query/paging';
+import { Keyed, Stored } from '../query/paging';
 import { displayNameOrSandboxDefault } from '../store/directory';
 import { assertPartnerMay } from '../store/partners';
-import { findRelationship, newRelationshipIdBesideName } from '../store/relationships';
+import { findChild, findRelationship, listChildren, newRelationshipIdBesideName } from '../store/relationships';
+import { childKinds, operationFromRow } from '../store/rows';
 import { actingAs, Caller } from './caller';
 import { decideAndCommit } from './commit';
 import { readRelationshipFor, storeRelationshipChange } from './relationshipStore';
@@ -73,6 +74,39 @@ export function assertReadable<T extends Stored<Relationship>>(
 
 export async function readRelationship(id: string, principal: Principal): Promise<Stored<Relationship>> {
   return assertReadable(await findRelationship(id), id, principal);
+}
+
+/**
+ * Which operations a reader of a relationship sees (SPEC §3.3): the partner all of them; the
+ * customer only those of changes to the relationship itself, never an access assignment's, whose
+ * data names the partner's security groups.
+ */
+export function operationVisible(operation: Operation, relationship: Relationship, principal: Principal): boolean {
+  return (
+    perspectiveOf(relationship, principal.tenantId) === 'partner' ||
+    operation.operationType === 'delegatedAdminRelationshipUpdate'
+  );
+}
+
+export async function readOperations(
+  id: string,
+  principal: Principal,
+): Promise<{ relationship: Stored<Relationship>; operations: Keyed<Operation>[] }> {
+  const relationship = await readRelationship(id, principal);
+  const operations = await listChildren(childKinds.operation, relationship.value, operationFromRow);
+  return {
+    relationship,
+    operations: operations.filter((item) => operationVisible(item.value, relationship.value, principal)),
+  };
+}
+
+export async function readOperation(id: string, operationId: string, principal: Principal): Promise<Stored<Operation>> {
+  const relationship = await readRelationship(id, principal);
+  const stored = await findChild(childKinds.operation, relationship.value, operationId, operationFromRow);
+  if (!stored || !operationVisible(stored.value, relationship.value, principal)) {
+    throw notFound(`The operation '${operationId}' was not found.`);
+  }
+  return stored;
 }
 
 /** The name the service knows for a customer tenant (Graph fills it from Entra ID), if any. */

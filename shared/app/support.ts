@@ -195,7 +195,11 @@ export async function diagnosticsAccess(
 ): Promise<{ request: SupportRequest; basis: DiagnosticsBasis }> {
   const stored = await readCase(supportRequestId);
   if (!stored) throw requestNotFound(supportRequestId);
-  return { request: stored.request.value, basis: diagnosticsBasis(caseValue(stored), tenantId, actorOf(principal)) };
+  const actor = actorOf(principal);
+  // Whoever may not know the request exists hears it does not (SPEC §1): the same 404 as a missing one.
+  const viewer = viewerOf(stored.request.value, actor, await partnerMayManage(principal, stored.request.value));
+  if (viewer === 'none') throw requestNotFound(supportRequestId);
+  return { request: stored.request.value, basis: diagnosticsBasis(caseValue(stored), tenantId, actor) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,7 +340,7 @@ export interface EngineerWithLoad {
 
 export async function putEngineer(id: string, body: unknown, now: DateTime): Promise<EngineerWithLoad> {
   const previous = await findEngineer(id);
-  const engineer = engineerFromBody(body, id, now, previous?.value);
+  const engineer = engineerFromBody(body, id, now, previous?.value, config().supportTenantId);
   const stored = await upsertEngineer(engineer);
   return { stored, openRequests: await openRequestCount(engineer.id), created: !previous };
 }

@@ -40,9 +40,26 @@ export const supportActivities = {
   approvalCompleted: 'Approval completed',
 } as const;
 
+/**
+ * A support engineer as other records name them: identified by tenant and object id together
+ * (SPEC §1), never by object id alone. `tenantId` null: any tenant's (a sandbox engineer
+ * registered without one, where no SUPPORT_TENANT_ID is set).
+ */
 export interface EngineerRef {
   id: string;
+  tenantId: string | null;
   displayName: string;
+}
+
+/** Whether the caller is the engineer a record names: the SupportEngineer app role, and the same (tid, oid). */
+export function isEngineer(ref: EngineerRef | null | undefined, actor: SupportActor): boolean {
+  return (
+    actor.isEngineer &&
+    ref !== null &&
+    ref !== undefined &&
+    ref.id === actor.userId &&
+    (ref.tenantId === null || ref.tenantId === undefined || ref.tenantId === actor.tenantId)
+  );
 }
 
 /** A Microsoft Support engineer, managed by ServiceOperator (SPEC §8.1). */
@@ -188,7 +205,7 @@ export type CaseViewer = 'engineer' | 'tenant' | 'requester' | 'tenantWithoutPer
  * GDAP access to the customer still carries the support-ticket permission (the store checks that).
  */
 export function viewerOf(request: SupportRequest, actor: SupportActor, partnerMayManage = false): CaseViewer {
-  if (actor.isEngineer && request.assignedEngineer?.id === actor.userId) return 'engineer';
+  if (isEngineer(request.assignedEngineer, actor)) return 'engineer';
   if (actor.tenantId === request.tenantId) {
     if (grantsSupportTickets(actor.roleIds)) return 'tenant';
     if (request.createdBy.userId === actor.userId && request.createdBy.tenantId === actor.tenantId) return 'requester';
@@ -216,6 +233,8 @@ export function assertMayRead(request: SupportRequest, actor: SupportActor, part
 
 const engineerSchema = z.strictObject({
   displayName: z.string().trim().min(1).max(256),
+  /** The engineer's home tenant; SUPPORT_TENANT_ID when omitted. */
+  tenantId: z.string().refine(isGuid, 'must be a tenant id (GUID)').optional(),
   expertise: z.array(z.string().trim().min(1).max(100)).min(1).max(50),
 });
 
@@ -225,6 +244,7 @@ export function engineerFromBody(
   id: string,
   now: DateTime,
   previous?: SupportEngineer,
+  supportTenantId?: string,
 ): SupportEngineer {
   if (!isGuid(id)) throw invalid(`The engineer id must be the engineer's object id (a GUID), not '${id}'.`);
   const input = parseBody(engineerSchema, body, ['id', 'createdDateTime', 'lastModifiedDateTime']);
@@ -238,6 +258,7 @@ export function engineerFromBody(
   const at = toGraphDateTime(now);
   return {
     id: id.toLowerCase(),
+    tenantId: input.tenantId?.toLowerCase() ?? supportTenantId ?? null,
     displayName: input.displayName,
     expertise,
     createdDateTime: previous?.createdDateTime ?? at,
@@ -306,7 +327,9 @@ export function newSupportRequest(
     resourceTenantId: input.resourceTenantId?.toLowerCase() ?? null,
     allowAdvancedDiagnostics: input.allowAdvancedDiagnostics,
     status: 'open',
-    assignedEngineer: engineer ? { id: engineer.id, displayName: engineer.displayName } : null,
+    assignedEngineer: engineer
+      ? { id: engineer.id, tenantId: engineer.tenantId ?? null, displayName: engineer.displayName }
+      : null,
     createdBy: { tenantId: actor.tenantId, userId: actor.userId, viaPartner: actor.tenantId !== tenantId },
     createdDateTime: at,
     lastModifiedDateTime: at,
@@ -426,6 +449,18 @@ export function parseAccessRequestInput(body: unknown): AccessRequestInput {
 export const isLive = (accessRequest: AccessRequest): boolean =>
   accessRequest.status === 'pending' || accessRequest.status === 'approved';
 
+/**
+ * Whether an access request still stands: pending, or approved with its approval in force. One
+ * whose approval the resource tenant removed still shows `approved` to the support request tenant
+ * (privacy, SPEC §8.3), but no longer stands in the way of asking again.
+ */
+function grantsAccess(supportCase: SupportCase, accessRequest: AccessRequest): boolean {
+  if (accessRequest.status === 'pending') return true;
+  if (accessRequest.status !== 'approved') return false;
+  const approval = supportCase.approvals.find((item) => item.id === accessRequest.approvalId);
+  return approval?.status !== 'removed';
+}
+
 function assertOpen(request: SupportRequest): void {
   if (request.status !== 'open') {
     throw invalid(`Support request '${request.id}' is closed: its access requests cannot change any more.`);
@@ -436,7 +471,7 @@ function assertOpen(request: SupportRequest): void {
 function assertAssignedEngineer(request: SupportRequest, actor: SupportActor): void {
   if (!actor.isEngineer)
     throw forbidden('Only the assigned Microsoft Support engineer (app role SupportEngineer) may do this.');
-  if (request.assignedEngineer?.id !== actor.userId) throw notFound(`Support request '${request.id}' was not found.`);
+  if (!isEngineer(request.assignedEngineer, actor)) throw notFound(`Support request '${request.id}' was not found.`);
 }
 
 /** The assigned engineer asks for read access to a tenant's identity diagnostic data. */
@@ -456,7 +491,7 @@ export function openAccessRequest(
       'No access request is needed: advanced diagnostics are allowed on this support request, so its tenant can already be read.',
     );
   }
-  const live = supportCase.accessRequests.filter(isLive);
+  const live = supportCase.accessRequests.filter((item) => grantsAccess(supportCase, item));
   if (live.some((other) => other.resourceTenantId === resourceTenantId)) {
     throw conflict(
       `An access request for tenant ${resourceTenantId} is already pending or approved on this support request.`,
@@ -518,7 +553,7 @@ function assertDecidable(accessRequest: AccessRequest, now: DateTime): void {
 /** Request-tenant side of managing an access request: that tenant's user with the permission. */
 function assertRequestTenantManager(request: SupportRequest, actor: SupportActor, accessRequestId: string): void {
   if (actor.tenantId !== request.tenantId) {
-    if (actor.isEngineer && request.assignedEngineer?.id === actor.userId) {
+    if (isEngineer(request.assignedEngineer, actor)) {
       throw forbidden('Engineers cannot decide on their own access requests: an administrator of the tenants must.');
     }
     throw notFound(`Access request '${accessRequestId}' was not found.`);
@@ -677,7 +712,7 @@ export function expireAccessRequest(
 
 /** Throws unless the caller is a user of the approval's resource tenant with the permission. */
 export function assertMayManageApproval(approval: AccessApproval, actor: SupportActor): void {
-  if (actor.isEngineer && approval.engineer.id === actor.userId && actor.tenantId !== approval.resourceTenantId) {
+  if (isEngineer(approval.engineer, actor) && actor.tenantId !== approval.resourceTenantId) {
     throw forbidden(
       "Engineers cannot manage approvals of their own access: only the resource tenant's administrators can.",
     );

@@ -1,6 +1,9 @@
-/** One CSV cell: quoted always; a leading formula character is neutralised so spreadsheets do not evaluate it. */
+/**
+ * One CSV cell: quoted always; a leading formula character (or a tab or carriage return, which
+ * spreadsheets skip before one) is neutralised so spreadsheets do not evaluate it.
+ */
 export function csvCell(value: string): string {
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return `"${safe.replace(/"/g, '""')}"`;
 }
 

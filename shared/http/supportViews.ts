@@ -4,6 +4,7 @@ import {
   AccessRequest,
   accessRequestStatuses,
   approvalStatuses,
+  EngineerRef,
   SupportEngineer,
   SupportRequest,
   supportRequestStatuses,
@@ -80,6 +81,11 @@ export const approvalCollection: CollectionSpec<AccessApproval> = {
   selectable: selectableOf(approvalContract),
 };
 
+/** An engineer as the records naming them show it (SPEC §8.1: `{id, displayName}`); the tenant stays inside. */
+function engineerRefView(engineer: EngineerRef): { id: string; displayName: string } {
+  return { id: engineer.id, displayName: engineer.displayName };
+}
+
 export function supportRequestView(request: SupportRequest): Record<string, unknown> {
   return {
     id: request.id,
@@ -90,7 +96,7 @@ export function supportRequestView(request: SupportRequest): Record<string, unkn
     resourceTenantId: request.resourceTenantId,
     allowAdvancedDiagnostics: request.allowAdvancedDiagnostics,
     status: request.status,
-    assignedEngineer: request.assignedEngineer,
+    assignedEngineer: request.assignedEngineer && engineerRefView(request.assignedEngineer),
     createdBy: { tenantId: request.createdBy.tenantId, userId: request.createdBy.userId },
     createdDateTime: request.createdDateTime,
     lastModifiedDateTime: request.lastModifiedDateTime,
@@ -106,7 +112,7 @@ export function accessRequestView(accessRequest: AccessRequest): Record<string, 
     supportRequestTenantId: accessRequest.supportRequestTenantId,
     resourceTenantId: accessRequest.resourceTenantId,
     justification: accessRequest.justification,
-    requestedBy: accessRequest.requestedBy,
+    requestedBy: engineerRefView(accessRequest.requestedBy),
     status: accessRequest.status,
     createdDateTime: accessRequest.createdDateTime,
     lastModifiedDateTime: accessRequest.lastModifiedDateTime,
@@ -123,7 +129,7 @@ export function approvalView(approval: AccessApproval): Record<string, unknown> 
     supportRequestTenantId: approval.supportRequestTenantId,
     resourceTenantId: approval.resourceTenantId,
     justification: approval.justification,
-    engineer: approval.engineer,
+    engineer: engineerRefView(approval.engineer),
     status: approval.status,
     approvedBy: approval.approvedBy,
     removedBy: approval.removedBy,

@@ -128,6 +128,18 @@ async function sourcesOf(tenantId: string, type: ChangeEvent['type']): Promise<R
   ];
 }
 
+/**
+ * A tenant's logs grow without end: a read that is not a page in their own order (newest first),
+ * such as `$count` or another `$orderby`, may take at most this many entries (README, Storage).
+ */
+export const maxLogEntriesRead = 5000;
+
+const bounded = (timeProperty: string) => ({
+  naturalOrder: [{ path: timeProperty, descending: true }],
+  maxRows: maxLogEntriesRead,
+  tooMany: `This query would read more than ${maxLogEntriesRead} entries: narrow it with a date range, e.g. $filter=${timeProperty} ge 2026-01-01T00:00:00Z and ${timeProperty} lt 2026-02-01T00:00:00Z.`,
+});
+
 /** A tenant's audit log page, newest first (SPEC §9). */
 export async function listAuditEntries(
   tenantId: string,
@@ -141,6 +153,7 @@ export async function listAuditEntries(
     query,
     spec,
     fromRow: auditFromRow,
+    bound: bounded('activityDateTime'),
   });
 }
 
@@ -157,5 +170,6 @@ export async function listNotifications(
     query,
     spec,
     fromRow: notificationFromRow,
+    bound: bounded('createdDateTime'),
   });
 }

@@ -1,4 +1,5 @@
 import { odata, TableClient, TableEntityResult } from '@azure/data-tables';
+import { invalid } from '../domain/errors';
 import { CollectionQuery, CollectionSpec, matchesFilter, toTableFilter } from '../query/odata';
 import { byKey, decodeSkipToken, encodeSkipToken, Keyed, Page, pageInMemory } from '../query/paging';
 
@@ -25,6 +26,12 @@ export interface CollectionRead<T> {
   skip?: (row: TableEntityResult<Record<string, unknown>>) => boolean;
   /** The properties `fromRow` and `skip` read, when rows carry more (storage then sends only these). */
   select?: readonly string[];
+  /**
+   * For collections that grow without end (a tenant's logs): the sort that is the key order (its
+   * pages stream like no sort at all), and the most rows a read that is not a stream (`$count`,
+   * another `$orderby`) may take, past which it is refused with `tooMany`'s message.
+   */
+  bound?: { naturalOrder: CollectionQuery['orderBy']; maxRows: number; tooMany: string };
 }
 
 /** Without $orderby or $count a page streams in key order and resumes after its last key. */
@@ -33,9 +40,15 @@ interface ScanPlan {
   resumeAfter?: string;
 }
 
-function planScan(query: CollectionQuery): ScanPlan {
+function planScan(query: CollectionQuery, naturalOrder: CollectionQuery['orderBy'] = []): ScanPlan {
   const skip = decodeSkipToken(query.skipToken);
-  const streaming = query.orderBy.length === 0 && !query.count && (skip === undefined || 'after' in skip);
+  const sortsByKey =
+    query.orderBy.length === 0 ||
+    (query.orderBy.length === naturalOrder.length &&
+      query.orderBy.every(
+        (key, index) => key.path === naturalOrder[index].path && key.descending === naturalOrder[index].descending,
+      ));
+  const streaming = sortsByKey && !query.count && (skip === undefined || 'after' in skip);
   return { streaming, resumeAfter: streaming && skip && 'after' in skip ? skip.after : undefined };
 }
 
@@ -59,6 +72,7 @@ async function scan<T>(read: CollectionRead<T>, source: RowSource, plan: ScanPla
   const filter = [...bounds, ...(pushedDown ? [`(${pushedDown})`] : [])].join(' and ');
 
   const matches: Keyed<T>[] = [];
+  const limit = plan.streaming ? undefined : read.bound;
   const pages = client
     .listEntities<Record<string, unknown>>({ queryOptions: { filter, select: select && [...select] } })
     .byPage({ maxPageSize: plan.streaming ? Math.min(query.top + 1, 1000) : 1000 });
@@ -69,6 +83,7 @@ async function scan<T>(read: CollectionRead<T>, source: RowSource, plan: ScanPla
       if (!matchesFilter(query.filter, value, spec)) continue;
       matches.push({ value, etag: row.etag, key: String(row.rowKey).slice(rowKeyPrefix.length) });
       if (plan.streaming && matches.length > query.top) return matches;
+      if (limit && matches.length > limit.maxRows) throw invalid(limit.tooMany);
     }
   }
   return matches;
@@ -82,9 +97,10 @@ async function scan<T>(read: CollectionRead<T>, source: RowSource, plan: ScanPla
  * not what the partitions hold.
  */
 export async function queryCollection<T>(read: CollectionRead<T>): Promise<Page<T>> {
-  const plan = planScan(read.query);
+  const plan = planScan(read.query, read.bound?.naturalOrder);
   const perSource = await Promise.all(read.sources.map((source) => scan(read, source, plan)));
   const merged = read.sources.length === 1 ? perSource[0] : perSource.flat().sort(byKey);
+  if (!plan.streaming && read.bound && merged.length > read.bound.maxRows) throw invalid(read.bound.tooMany);
   if (!plan.streaming) return pageInMemory(merged, read.query, read.spec);
   const page = merged.slice(0, read.query.top);
   return {

@@ -30,7 +30,6 @@ export interface TestHostOptions {
 const queueOption = (options: TestHostOptions) =>
   options.runQueues === true ? testQueueSettings : options.runQueues || undefined;
 
-/** Loads the functions into this test file's module registry and serves them on a free port (HTTPS with `tls`). */
 /**
  * One local host for the test file: started before its tests, closed after them. The client and
  * the host's URL are ready inside tests (and in `beforeAll` hooks declared after this call).
@@ -53,6 +52,7 @@ export function useTestHost(): { client: Client; host: { readonly url: string } 
   };
 }
 
+/** Loads the functions into this test file's module registry and serves them on a free port (HTTPS with `tls`). */
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
   loadFunctions(path.join(__dirname, '..', '..', 'functions'));
   const host: LocalHost = await startLocalHost({
@@ -64,22 +64,29 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
   return { url: host.url, close: () => host.close() };
 }
 
+/** A job run of one instance: the job's id and the `now` it runs at; its report. */
+export type InstanceJobRunner = (job: string, now: import('luxon').DateTime) => Promise<Record<string, unknown>>;
+
 /**
  * A second instance of the service in this process: the local host and every function file are
  * loaded afresh into a module registry of their own (no shared caches, clock or configuration
- * objects), on the same storage account, as a second host process would be.
+ * objects), on the same storage account, as a second host process would be. `runJob` runs one of
+ * its jobs, as its timer would.
  */
 export async function startIsolatedTestHost(
   options: TestHostOptions & {
     /** Runs inside the instance's module registry: a `require` there reaches that instance's modules. */
     inside?: () => void;
   } = {},
-): Promise<TestHost> {
+): Promise<TestHost & { runJob: InstanceJobRunner }> {
   let isolated: typeof import('../../scripts/localHost') | undefined;
+  let jobs: typeof import('../../shared/app/jobs') | undefined;
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     isolated = require('../../scripts/localHost') as typeof import('../../scripts/localHost');
     isolated.loadFunctions(path.join(__dirname, '..', '..', 'functions'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    jobs = require('../../shared/app/jobs') as typeof import('../../shared/app/jobs');
     options.inside?.();
   });
   const host = await (isolated as typeof import('../../scripts/localHost')).startLocalHost({
@@ -87,7 +94,16 @@ export async function startIsolatedTestHost(
     runTimers: false,
     runQueues: queueOption(options),
   });
-  return { url: host.url, close: () => host.close() };
+  const registry = jobs as typeof import('../../shared/app/jobs');
+  return {
+    url: host.url,
+    close: () => host.close(),
+    runJob: (id, now) => {
+      const job = registry.findJob(id);
+      if (!job) throw new Error(`unknown job ${id}`);
+      return registry.runDueJob(job, now);
+    },
+  };
 }
 
 export interface CallOptions {

@@ -50,6 +50,7 @@ function world() {
   const email = `admin-${randomUUID().slice(0, 6)}@contoso.example`;
   const engineer = {
     id: randomUUID(),
+    tenantId: null,
     displayName: 'Eng',
     expertise: ['Identity'],
     createdDateTime: '',
@@ -167,6 +168,26 @@ describe('support case store', () => {
     expect(await auditNames(a)).toEqual(['Request canceled', 'Request created']);
     expect(await runDueJob(publishEvents, real.plus({ minutes: 10 }))).toMatchObject({ due: 0, published: 0 });
     expect(await auditNames(a)).toEqual(['Request canceled', 'Request created']);
+  });
+
+  it('counts exactly what the outbox job published, across its parallel handlers (20 stranded changes)', async () => {
+    const stranded = async (): Promise<void> => {
+      const { stored, adminA } = await pendingCase();
+      armFault('afterTransaction');
+      await expect(
+        commitCase(stored, closeSupportRequest(caseValue(stored), adminA, t0.plus({ hours: 1 }))),
+      ).rejects.toThrow(/Simulated crash/);
+      disarmFaults();
+    };
+    const real = DateTime.utc();
+    // Whatever is left from earlier tests, then one change: the rows one close strands.
+    await runDueJob(publishEvents, real.plus({ minutes: 5 }));
+    await stranded();
+    const one = (await runDueJob(publishEvents, real.plus({ minutes: 5 }))).published as number;
+    expect(one).toBeGreaterThanOrEqual(2);
+    for (let n = 0; n < 20; n++) await stranded();
+    const report = await runDueJob(publishEvents, real.plus({ minutes: 5 }));
+    expect(report).toMatchObject({ due: 20, published: 20 * one });
   });
 
   it('drops a due entry whose access request was never stored, and expires due ones once', async () => {

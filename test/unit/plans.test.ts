@@ -265,6 +265,7 @@ describe('relationship plans', () => {
 describe('support case plans', () => {
   const engineer = {
     id: '77777777-7777-4777-8777-777777777777',
+    tenantId: null,
     displayName: 'Eng',
     expertise: ['Identity'],
     createdDateTime: '',

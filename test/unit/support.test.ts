@@ -32,6 +32,7 @@ const C = 'cccccccc-0000-0000-0000-000000000000';
 const requestId = '11111111-1111-1111-1111-111111111111';
 const engineer: SupportEngineer = {
   id: 'eeeeeeee-0000-0000-0000-000000000001',
+  tenantId: null,
   displayName: 'Eng',
   expertise: ['Identity'],
   createdDateTime: '',
