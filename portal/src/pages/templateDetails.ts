@@ -338,7 +338,6 @@ export class TemplatePage extends Page {
       )}
       <h2>Security groups</h2>
       ${dataTable({
-        caption: 'Security groups',
         headers: ['Security group', 'Roles'],
         rows: template.accessAssignments,
         empty: 'No groups.',
