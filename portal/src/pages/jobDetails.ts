@@ -1,8 +1,9 @@
 import { html, nothing, TemplateResult } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { call, Collection, get, odataString } from '../api';
+import { call, get, odataString } from '../api';
 import { Page } from '../components/page';
-import { dataTable, pager, rowsLabel } from '../components/parts';
+import { NextLinkPages } from '../components/nextLinkPages';
+import { dataTable } from '../components/parts';
 import { Poller } from '../components/poller';
 import { tenantInfo } from '../directory';
 import {
@@ -42,17 +43,15 @@ export class JobPage extends Page {
   @state() private job?: Job;
   @state() private failed = false;
   @state() private items?: JobItem[];
-  @state() private itemsPage = 0;
   @state() private stateFilter = '';
   @state() private templateLabel?: string;
   @state() private names = new Map<string, string>();
-  private pageUrls: string[] = [];
-  private nextUrl?: string;
+  private readonly itemPages = new NextLinkPages<JobItem>(pageSize);
   /** Whether this page saw the job at work: its end is then announced. */
   private sawActive = false;
   private readonly poller = new Poller(async () => {
     const before = JSON.stringify([this.job, this.items]);
-    await Promise.all([this.loadJob(), this.loadItems(this.itemsPage)]);
+    await Promise.all([this.loadJob(), this.loadItems(this.itemPages.page)]);
     return {
       more: this.job ? isJobActive(this.job) : true,
       changed: JSON.stringify([this.job, this.items]) !== before,
@@ -111,14 +110,9 @@ export class JobPage extends Page {
   }
 
   private async loadItems(page: number): Promise<void> {
-    if (page === 0) this.pageUrls = [this.itemsUrl()];
-    else if (page === this.pageUrls.length && this.nextUrl) this.pageUrls.push(this.nextUrl);
     try {
-      const result = await get<Collection<JobItem>>(this.pageUrls[page]);
-      this.items = result.value;
-      this.nextUrl = result['@odata.nextLink'];
-      this.itemsPage = page;
-      void this.nameCustomers(result.value);
+      this.items = await this.itemPages.read(page, this.itemsUrl());
+      void this.nameCustomers(this.items);
     } catch (error) {
       this.items ??= [];
       this.reportError("The job's items could not be read", error);
@@ -170,7 +164,7 @@ export class JobPage extends Page {
   private async refresh(): Promise<void> {
     await Promise.all([
       this.loadJob().catch((error) => this.reportError('The job could not be read', error)),
-      this.loadItems(this.itemsPage),
+      this.loadItems(this.itemPages.page),
     ]);
     this.watch();
   }
@@ -280,7 +274,6 @@ export class JobPage extends Page {
       </section>`;
     }
     const active = isJobActive(job);
-    const rows = this.items ?? [];
     return html`<section>
       <h1 tabindex="-1">${jobKindLabel(job.kind)} job</h1>
       <p class="lead"><a href="/portal/jobs">All jobs</a></p>
@@ -344,16 +337,7 @@ export class JobPage extends Page {
         empty: this.stateFilter ? 'No item in this state.' : 'No items.',
         row: (item) => this.renderItem(item),
       })}
-      ${pager(
-        {
-          page: this.itemsPage,
-          hasPrevious: this.itemsPage > 0,
-          hasNext: Boolean(this.nextUrl),
-          label: rowsLabel(this.itemsPage, pageSize, rows.length),
-        },
-        (delta) => void this.loadItems(this.itemsPage + delta),
-      )}
-      ${this.renderConfirmation()}
+      ${this.itemPages.render((page) => void this.loadItems(page))} ${this.renderConfirmation()}
     </section>`;
   }
 }

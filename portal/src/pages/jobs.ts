@@ -1,8 +1,8 @@
 import { html, nothing, TemplateResult } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
-import { Collection, get } from '../api';
 import { Page, reportOnNextPage } from '../components/page';
-import { dataTable, pager, rowsLabel } from '../components/parts';
+import { NextLinkPages } from '../components/nextLinkPages';
+import { dataTable } from '../components/parts';
 import { Poller } from '../components/poller';
 import {
   formatJobState,
@@ -36,13 +36,11 @@ export function jobProgress(job: Job): TemplateResult {
 @customElement('jobs-page')
 export class JobsPage extends Page {
   @state() private rows?: Job[];
-  @state() private page = 0;
   @state() private templates = new Map<string, string>();
-  private pageUrls: string[] = [];
-  private nextUrl?: string;
+  private readonly pages = new NextLinkPages<Job>(pageSize);
   private readonly poller = new Poller(async () => {
     const before = JSON.stringify(this.rows);
-    await this.load(this.page);
+    await this.load(this.pages.page);
     return { more: (this.rows ?? []).some(isJobActive), changed: JSON.stringify(this.rows) !== before };
   });
 
@@ -57,21 +55,16 @@ export class JobsPage extends Page {
   }
 
   private async load(page: number): Promise<void> {
-    if (page === 0) this.pageUrls = [`${jobsPath}?$top=${pageSize}`];
-    else if (page === this.pageUrls.length && this.nextUrl) this.pageUrls.push(this.nextUrl);
     try {
-      const result = await get<Collection<Job>>(this.pageUrls[page]);
-      this.rows = result.value;
-      this.nextUrl = result['@odata.nextLink'];
-      this.page = page;
+      this.rows = await this.pages.read(page, `${jobsPath}?$top=${pageSize}`);
       if (this.status?.kind === 'error') this.status = undefined;
-      for (const job of result.value) {
+      for (const job of this.rows) {
         const id = job.parameters.templateId;
         if (id && !this.templates.has(id)) {
           void templateName(id).then((name) => (this.templates = new Map(this.templates).set(id, name)));
         }
       }
-      if (result.value.some(isJobActive)) this.poller.start();
+      if (this.rows.some(isJobActive)) this.poller.start();
     } catch (error) {
       this.rows ??= [];
       this.reportError('The jobs could not be read', error);
@@ -102,7 +95,6 @@ export class JobsPage extends Page {
   }
 
   render(): TemplateResult {
-    const rows = this.rows ?? [];
     return html`<section>
       <h1 tabindex="-1">Jobs</h1>
       <p class="lead">
@@ -121,15 +113,7 @@ export class JobsPage extends Page {
         empty: 'No jobs yet.',
         row: (job) => this.renderRow(job),
       })}
-      ${pager(
-        {
-          page: this.page,
-          hasPrevious: this.page > 0,
-          hasNext: Boolean(this.nextUrl),
-          label: rowsLabel(this.page, pageSize, rows.length),
-        },
-        (delta) => void this.load(this.page + delta),
-      )}
+      ${this.pages.render((page) => void this.load(page))}
     </section>`;
   }
 }

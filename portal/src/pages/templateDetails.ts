@@ -1,8 +1,9 @@
 import { html, nothing, TemplateResult } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { call, Collection, get } from '../api';
+import { call, get } from '../api';
 import { Page, reportOnNextPage } from '../components/page';
-import { dataTable, pager, roleTable, rowsLabel } from '../components/parts';
+import { NextLinkPages } from '../components/nextLinkPages';
+import { dataTable, roleTable } from '../components/parts';
 import { TemplateBody } from '../components/templateForm';
 import '../components/templateForm';
 import { RoleCatalog, roleCatalog, roleName, tenantInfo } from '../directory';
@@ -45,11 +46,9 @@ export class TemplatePage extends Page {
   @state() private assignText = '';
   @state() private renew = false;
   @state() private customers?: TemplateCustomer[];
-  @state() private customersPage = 0;
   @state() private names = new Map<string, string>();
   @state() private selected = new Set<string>();
-  private pageUrls: string[] = [];
-  private nextUrl?: string;
+  private readonly customerPages = new NextLinkPages<TemplateCustomer>(pageSize);
 
   connectedCallback(): void {
     super.connectedCallback();
@@ -74,16 +73,12 @@ export class TemplatePage extends Page {
   }
 
   private async loadCustomers(page: number): Promise<void> {
-    if (page === 0) this.pageUrls = [`${this.path}/customers?$top=${pageSize}`];
-    else if (page === this.pageUrls.length && this.nextUrl) this.pageUrls.push(this.nextUrl);
     try {
-      const result = await get<Collection<TemplateCustomer>>(this.pageUrls[page]);
-      this.customers = result.value;
-      this.nextUrl = result['@odata.nextLink'];
-      this.customersPage = page;
-      const present = new Set(result.value.map((row) => row.customerTenantId));
+      const rows = await this.customerPages.read(page, `${this.path}/customers?$top=${pageSize}`);
+      this.customers = rows;
+      const present = new Set(rows.map((row) => row.customerTenantId));
       this.selected = new Set([...this.selected].filter((id) => present.has(id)));
-      void this.nameCustomers(result.value);
+      void this.nameCustomers(rows);
     } catch (error) {
       this.customers ??= [];
       this.reportError("The template's customers could not be read", error);
@@ -404,7 +399,7 @@ export class TemplatePage extends Page {
           >
             Unassign selected
           </button>
-          <button type="button" ?disabled=${this.busy} @click=${() => void this.loadCustomers(this.customersPage)}>
+          <button type="button" ?disabled=${this.busy} @click=${() => void this.loadCustomers(this.customerPages.page)}>
             Refresh
           </button>
           <span aria-live="polite">${plural(this.selected.size, 'customer')} selected</span>
@@ -424,15 +419,7 @@ export class TemplatePage extends Page {
         empty: 'No customer is assigned to this template.',
         row: (row) => this.renderCustomer(row),
       })}
-      ${pager(
-        {
-          page: this.customersPage,
-          hasPrevious: this.customersPage > 0,
-          hasNext: Boolean(this.nextUrl),
-          label: rowsLabel(this.customersPage, pageSize, rows.length),
-        },
-        (delta) => void this.loadCustomers(this.customersPage + delta),
-      )}`;
+      ${this.customerPages.render((page) => void this.loadCustomers(page))}`;
   }
 
   render(): TemplateResult {

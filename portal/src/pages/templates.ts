@@ -1,8 +1,9 @@
 import { html, TemplateResult } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
-import { call, Collection, get } from '../api';
+import { call } from '../api';
 import { Page, reportOnNextPage } from '../components/page';
-import { dataTable, pager, roleSummary, rowsLabel } from '../components/parts';
+import { NextLinkPages } from '../components/nextLinkPages';
+import { dataTable, roleSummary } from '../components/parts';
 import { TemplateBody } from '../components/templateForm';
 import '../components/templateForm';
 import { RoleCatalog, roleCatalog } from '../directory';
@@ -16,10 +17,8 @@ const pageSize = 50;
 @customElement('templates-page')
 export class TemplatesPage extends Page {
   @state() private rows?: Template[];
-  @state() private page = 0;
   @state() private roles?: RoleCatalog;
-  private pageUrls: string[] = [];
-  private nextUrl?: string;
+  private readonly pages = new NextLinkPages<Template>(pageSize);
 
   connectedCallback(): void {
     super.connectedCallback();
@@ -28,13 +27,8 @@ export class TemplatesPage extends Page {
   }
 
   private async load(page: number): Promise<void> {
-    if (page === 0) this.pageUrls = [`${templatesPath}?$top=${pageSize}`];
-    else if (page === this.pageUrls.length && this.nextUrl) this.pageUrls.push(this.nextUrl);
     try {
-      const result = await get<Collection<Template>>(this.pageUrls[page]);
-      this.rows = result.value;
-      this.nextUrl = result['@odata.nextLink'];
-      this.page = page;
+      this.rows = await this.pages.read(page, `${templatesPath}?$top=${pageSize}`);
     } catch (error) {
       this.rows ??= [];
       this.reportError('The templates could not be read', error);
@@ -59,7 +53,6 @@ export class TemplatesPage extends Page {
   }
 
   render(): TemplateResult {
-    const rows = this.rows ?? [];
     return html`<section>
       <h1 tabindex="-1">GDAP templates</h1>
       <p class="lead">
@@ -78,15 +71,7 @@ export class TemplatesPage extends Page {
         empty: 'No templates yet: create one with New template.',
         row: (template) => this.renderRow(template),
       })}
-      ${pager(
-        {
-          page: this.page,
-          hasPrevious: this.page > 0,
-          hasNext: Boolean(this.nextUrl),
-          label: rowsLabel(this.page, pageSize, rows.length),
-        },
-        (delta) => void this.load(this.page + delta),
-      )}
+      ${this.pages.render((page) => void this.load(page))}
     </section>`;
   }
 }
