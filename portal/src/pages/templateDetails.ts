@@ -434,7 +434,7 @@ export class TemplatePage extends Page {
     return html`<section>
       <h1 tabindex="-1">${template.displayName}</h1>
       <p class="lead"><a href="/portal/templates">All templates</a> · GDAP template</p>
-      <div class="sticky-status">${this.statusRegions()}</div>
+      ${this.statusRegions()}
       <div class="actions">
         <button type="button" ?disabled=${this.busy} @click=${() => (this.editing = !this.editing)}>
           ${this.editing ? 'Stop editing' : 'Edit template'}
