@@ -7,7 +7,9 @@ import { appRoles, canReadPartnerResources, hasAppRole } from '../shared/domain/
 import { json, noContent } from '../shared/http/responses';
 import { odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
+import { actingAs, actingAsSystem } from '../shared/app/caller';
 import { removeDap } from '../shared/app/dap';
+import { ChangeCause } from '../shared/domain/events';
 import { importDap, listDap } from '../shared/store/dap';
 import { seedSandboxTenantName } from '../shared/store/directory';
 import { sandboxRoute } from './sandbox';
@@ -35,8 +37,12 @@ async function importHandler(request: HttpRequest, scope: RequestScope): Promise
 }
 
 /** Removes a DAP: 204, or 200 with warnings when the customer's GDAP does not yet cover it. */
-async function removeHandler(partnerTenantId: string, customerTenantId: string): Promise<HttpResponseInit> {
-  const warnings = await removeDap(partnerTenantId, customerTenantId);
+async function removeHandler(
+  partnerTenantId: string,
+  customerTenantId: string,
+  cause: ChangeCause,
+): Promise<HttpResponseInit> {
+  const warnings = await removeDap(partnerTenantId, customerTenantId, cause);
   return warnings.length ? json(200, { warnings }) : noContent();
 }
 
@@ -73,7 +79,7 @@ registerHttp({
       throw forbidden('Removing a DAP relationship requires the AdminAgent role in the partner tenant.');
     }
     if (!isGuid(request.params.customerTenantId)) throw invalid('The customer tenant id must be a GUID.');
-    return removeHandler(scope.principal.tenantId, request.params.customerTenantId.toLowerCase());
+    return removeHandler(scope.principal.tenantId, request.params.customerTenantId.toLowerCase(), actingAs(scope));
   }),
 });
 
@@ -85,7 +91,7 @@ registerHttp({
     requireServiceOperator(scope);
     if (request.method === 'PUT') return importHandler(request, scope);
     const pair = tenantPair(request);
-    return removeHandler(pair.partnerTenantId, pair.customerTenantId);
+    return removeHandler(pair.partnerTenantId, pair.customerTenantId, actingAs(scope));
   }),
 });
 
@@ -96,6 +102,6 @@ registerHttp({
   handler: sandboxRoute(async (request, scope) => {
     if (request.method === 'PUT') return importHandler(request, scope);
     const pair = tenantPair(request);
-    return removeHandler(pair.partnerTenantId, pair.customerTenantId);
+    return removeHandler(pair.partnerTenantId, pair.customerTenantId, actingAsSystem(scope.now));
   }),
 });

@@ -1,7 +1,8 @@
-import { invalid, notFound } from '../domain/errors';
+import { DomainError, invalid, notFound } from '../domain/errors';
 import { globalAdministratorRoleId } from '../domain/roles';
 import { relationshipView } from '../http/graphViews';
 import { findRelationship } from '../store/relationships';
+import { actingAs } from './caller';
 import { removeDap } from './dap';
 import { ItemContext, ItemOutcome, registerItemWorker } from './gdapJobs';
 import { requestAction, updateRelationship } from './relationships';
@@ -62,14 +63,21 @@ async function terminate(context: ItemContext): Promise<ItemOutcome> {
  */
 async function removeDapItem(context: ItemContext): Promise<ItemOutcome> {
   const customerTenantId = context.item.customerTenantId as string;
-  const warnings = await removeDap(context.job.partnerTenantId, customerTenantId, (facts) => {
-    if (facts.grants.length === 0 && !context.job.parameters.force) {
-      throw invalid(
-        'The customer has no active GDAP relationship with an active access assignment yet: DAP is removed only after GDAP covers the customer (relationship, roles assigned to security groups). Send "force": true to remove it anyway.',
-      );
-    }
-  });
-  return { state: 'completed', warnings };
+  const { job, caller } = context;
+  try {
+    const warnings = await removeDap(job.partnerTenantId, customerTenantId, actingAs(caller), (facts) => {
+      if (facts.grants.length === 0 && !job.parameters.force) {
+        throw invalid(
+          'The customer has no active GDAP relationship with an active access assignment yet: DAP is removed only after GDAP covers the customer (relationship, roles assigned to security groups). Send "force": true to remove it anyway.',
+        );
+      }
+    });
+    return { state: 'completed', warnings };
+  } catch (error) {
+    // A DAP already gone is the asked-for state (also a rerun after a crash that removed it).
+    if (!(error instanceof DomainError && error.kind === 'notFound')) throw error;
+    return { state: 'completed', warnings: [`${error.message} Nothing was removed.`] };
+  }
 }
 
 registerItemWorker('removeGlobalAdministrator', removeGlobalAdministrator);

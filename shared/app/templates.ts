@@ -15,6 +15,7 @@ import {
   reconcilePlan,
   relationshipFromTemplate,
   relationshipNameFor,
+  TemplateAssignment,
   templateRoleIds,
   updateTemplate as editTemplate,
 } from '../domain/templates';
@@ -45,7 +46,7 @@ import {
   removeTiesOf,
   deleteTie,
 } from '../store/templates';
-import { createAssignments, deleteAssignment, updateAssignment } from './assignments';
+import { assignmentsPerCreate, createAssignments, deleteAssignment, updateAssignment } from './assignments';
 import { Caller, ServedCaller } from './caller';
 import { continueItem, createJob, inParallel, ItemContext, ItemOutcome, registerItemWorker } from './gdapJobs';
 import { invitationUrl } from './invitations';
@@ -250,6 +251,21 @@ async function claimTie(
 }
 
 /**
+ * New assignments of one relationship through the API's use case, as few transactions as fit
+ * (a template holds up to 50 groups; one transaction takes `assignmentsPerCreate`).
+ */
+async function createGroups(
+  relationshipId: string,
+  groups: readonly TemplateAssignment[],
+  caller: Caller,
+): Promise<void> {
+  for (let start = 0; start < groups.length; start += assignmentsPerCreate) {
+    const batch = groups.slice(start, start + assignmentsPerCreate);
+    await createAssignments(relationshipId, batch.map(assignmentBody), caller);
+  }
+}
+
+/**
  * Brings a relationship's assignments to its template: missing groups created, changed ones
  * patched, extra ones deleted, each through the API's own use case. Returns the warnings
  * (template roles the relationship does not have, which cannot be added to it).
@@ -266,7 +282,7 @@ export async function reconcileAssignments(
   const plan = reconcilePlan(template, relationship, assignments);
   if (plan.create.length > 0) {
     try {
-      await createAssignments(relationship.id, plan.create.map(assignmentBody), caller);
+      await createGroups(relationship.id, plan.create, caller);
     } catch (error) {
       // Another worker created some at the same moment: decide again on what is there now.
       if (!(error instanceof DomainError && error.kind === 'conflict') || attempt >= 3) throw error;
@@ -316,7 +332,7 @@ async function finishRenewal(
  */
 async function assignAfterApproval(template: GdapTemplate, relationshipId: string, caller: Caller): Promise<string[]> {
   try {
-    await createAssignments(relationshipId, template.assignments.map(assignmentBody), caller);
+    await createGroups(relationshipId, template.assignments, caller);
     return [];
   } catch (error) {
     if (!(error instanceof DomainError && (error.kind === 'conflict' || error.kind === 'invalid'))) throw error;

@@ -129,6 +129,23 @@ export class Fleet {
     return live;
   }
 
+  /** The partner's audit entries of one activity (read by a Global Administrator of the partner). */
+  async audits(partnerTenantId: string, activity: string): Promise<Json[]> {
+    const token = await this.client.token({ tid: partnerTenantId, wids: [roles.globalAdministrator] });
+    const found: Json[] = [];
+    let url: string | undefined =
+      `/v1.0/auditLogs/directoryAudits?$top=300&$filter=activityDisplayName eq '${activity.replace(/'/g, "''")}'`;
+    while (url) {
+      const page: CallResult<{ value: Json[]; '@odata.nextLink'?: string }> = expectOk(
+        await this.client.call<{ value: Json[]; '@odata.nextLink'?: string }>('GET', url, { token }),
+        200,
+      );
+      found.push(...page.body.value);
+      url = page.body['@odata.nextLink'];
+    }
+    return found;
+  }
+
   async partnerRelationships(token: string): Promise<Json[]> {
     const found: Json[] = [];
     let url: string | undefined = `${relationshipsUrl}?$top=300`;

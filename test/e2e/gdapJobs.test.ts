@@ -84,6 +84,16 @@ describe('GDAP jobs', () => {
       await postJob(partner.token, { kind: 'terminate', relationshipIds: ids }),
     );
     expect(again.job.status).toBe('succeeded');
+
+    // Every change the jobs made is in the partner's audit log, initiated by the jobs' creator.
+    const terminated = await fleet.audits(partner.tenantId, 'Terminate delegated admin relationship');
+    expect(terminated.map((entry) => (entry.targetResources as Json[])[0].id).sort()).toEqual([...ids].sort());
+    const updates = await fleet.audits(partner.tenantId, 'Update delegated admin relationship');
+    // Per relationship: GA removed, auto-extend on (removeGlobalAdministrator), auto-extend off (setAutoExtend).
+    expect(updates).toHaveLength(ids.length * 3);
+    for (const entry of [...terminated, ...updates]) {
+      expect((entry.initiatedBy as Json).user).toMatchObject({ id: partner.userId });
+    }
   });
 
   it('removes DAP only after GDAP covers the customer, unless forced (with the warning)', async () => {
@@ -118,6 +128,21 @@ describe('GDAP jobs', () => {
       expectOk(await client.call<{ value: Json[] }>('GET', '/v1/dapRelationships', { token: partner.token }), 200).body
         .value,
     ).toEqual([]);
+    // Each removal is audited as the job creator's; a rerun finds nothing left to remove and completes.
+    const removals = await fleet.audits(partner.tenantId, 'Remove delegated admin permissions (DAP)');
+    expect(removals.map((entry) => (entry.targetResources as Json[])[0].id).sort()).toEqual(
+      [covered.tenantId, uncovered.tenantId].sort(),
+    );
+    for (const entry of removals) expect((entry.initiatedBy as Json).user).toMatchObject({ id: partner.userId });
+    const rerun = await fleet.settledJob(
+      partner.token,
+      await postJob(partner.token, { kind: 'removeDap', customerTenantIds: [covered.tenantId] }),
+    );
+    expect(rerun.items[0]).toMatchObject({
+      state: 'completed',
+      warnings: [expect.stringContaining('Nothing was removed')],
+    });
+    expect(await fleet.audits(partner.tenantId, 'Remove delegated admin permissions (DAP)')).toHaveLength(2);
   });
 
   it('cancels items not yet done: a later approval leaves the relationship without the groups (drift)', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { armFault, disarmFaults } from '../../shared/store/faults';
 import { Fleet, groupRoles, Json, jobsUrl, templatesUrl, waitFor } from './fleet';
 import { Client, expectGraphError, expectOk, relationshipsUrl, roles, startTestHost, TestHost } from './support';
 
@@ -234,6 +235,35 @@ describe('GDAP templates', () => {
       expect(await fleet.assignments(partner.token, dapItem.relationshipId)).toEqual(expected);
     });
 
+    it('continues an onboarding whose approval crashed right after it was stored, by the follow-up’s job', async () => {
+      const partner = await fleet.partner();
+      const customer = await fleet.customer();
+      const template = await fleet.template(partner.token, groups);
+      const location = await fleet.assign(partner.token, template.id, [customer.tenantId]);
+      const [waiting] = (await fleet.settledJob(partner.token, location)).items;
+      expect(waiting.state).toBe('awaitingApproval');
+
+      // The approval is stored; the process dies before its follow-up hands the item to the queue.
+      armFault('afterTransaction');
+      try {
+        expect((await client.request(customer.token, String(waiting.relationshipId), 'approve')).status).toBe(500);
+      } finally {
+        disarmFaults();
+      }
+      expect((await fleet.relationship(partner.token, waiting.relationshipId)).status).toBe('active');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await fleet.items(partner.token, location))[0].state).toBe('awaitingApproval');
+
+      // The follow-up's due entry was written before the transaction: its job's run continues the item.
+      expectOk(await client.call('POST', '/sandbox/jobs/continueTemplateOnboarding'), 200);
+      const done = await waitFor(async () => {
+        const [item] = await fleet.items(partner.token, location);
+        return item.state === 'completed' ? item : undefined;
+      });
+      expect(done).toMatchObject({ relationshipId: waiting.relationshipId, attempts: 1 });
+      expect(await fleet.assignments(partner.token, waiting.relationshipId)).toEqual(expected);
+    });
+
     it('shows drift and repairs it, and a template PATCH reconciles every relationship made from it', async () => {
       const partner = await fleet.partner();
       const customers = [await fleet.customer(), await fleet.customer()];
@@ -398,6 +428,27 @@ describe('GDAP templates', () => {
         ]),
       );
       expect((await fleet.relationship(partner.token, oldId)).status).toBe('terminated');
+    });
+
+    it('assigns a template of 40 groups, more than one transaction holds, on both onboarding paths', async () => {
+      const partner = await fleet.partner();
+      const withDap = await fleet.customer();
+      const approving = await fleet.customer();
+      await fleet.importDap(partner.tenantId, withDap.tenantId);
+      const many = Array.from({ length: 40 }, () => randomUUID());
+      const wanted = new Map(many.map((group, index) => [group, groupRoles(index)]));
+      const template = await fleet.template(partner.token, many);
+      const location = await fleet.assign(partner.token, template.id, [withDap.tenantId, approving.tenantId]);
+      const { items } = await fleet.settledJob(partner.token, location);
+      expect(items.map((item) => item.state)).toEqual(['completed', 'awaitingApproval']);
+      expect(await fleet.assignments(partner.token, items[0].relationshipId)).toEqual(wanted);
+
+      expectOk(await client.request(approving.token, String(items[1].relationshipId), 'approve'), 201);
+      await waitFor(async () =>
+        (await fleet.items(partner.token, location))[1].state === 'completed' ? true : undefined,
+      );
+      expect(await fleet.assignments(partner.token, items[1].relationshipId)).toEqual(wanted);
+      expect((await fleet.job(partner.token, location)).counts).toMatchObject({ succeeded: 2, failed: 0 });
     });
 
     it('assigns 60 customers in one call', async () => {
