@@ -15,6 +15,7 @@ import './pages/templates';
 import './pages/templateDetails';
 import './pages/jobs';
 import './pages/jobDetails';
+import './pages/webhooks';
 
 interface Route {
   pattern: RegExp;
@@ -71,6 +72,11 @@ const routes: Route[] = [
     render: ([id]) => html`<job-page .jobId=${id}></job-page>`,
   },
   {
+    pattern: /^\/portal\/webhooks$/,
+    title: 'Webhooks',
+    render: () => html`<webhooks-page></webhooks-page>`,
+  },
+  {
     pattern: /^\/portal\/invitations\/([^/]+)$/,
     title: 'Invitation',
     signInHint: {
@@ -100,6 +106,7 @@ const navigation: { heading: string; links: { href: string; label: string }[] }[
       { href: '/portal/expiring', label: 'Expiring granular relationships' },
       { href: '/portal/templates', label: 'GDAP templates' },
       { href: '/portal/jobs', label: 'Jobs' },
+      { href: '/portal/webhooks', label: 'Webhooks' },
     ],
   },
   { heading: 'Customer', links: [{ href: '/portal/customer/relationships', label: 'Partner relationships' }] },

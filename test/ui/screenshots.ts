@@ -12,6 +12,9 @@ import { customerAdmin, inParallel, partnerAgent, seedRelationship } from './see
  * through the API: `npm run screenshots`. Not part of `npm test` (it writes into docs/).
  */
 const out = path.join(__dirname, '..', '..', 'docs', 'screenshots');
+// The failed delivery the webhooks page shows runs its ten attempts in a moment.
+process.env.WEBHOOK_RETRY_SECONDS = '0.01';
+process.env.WEBHOOK_RETRY_MAX_SECONDS = '0.05';
 
 describe('portal screenshots', () => {
   const bed = useTestbed({ runQueues: true });
@@ -165,6 +168,31 @@ describe('portal screenshots', () => {
     await group.getByRole('checkbox', { name: 'Security Reader', exact: true }).check();
     await group.getByRole('checkbox', { name: 'Security Operator', exact: true }).check();
     await shoot('template-new', page);
+
+    // Webhooks: a registration, a test event delivered, and one event that failed every attempt.
+    expectOk(
+      await client.call('POST', '/webhooks/v1/registration', {
+        token: partner.token,
+        body: {
+          WebhookUrl: 'http://127.0.0.1:9/partner-events',
+          WebhookEvents: [
+            'test-created',
+            'granular-admin-relationship-approved',
+            'granular-admin-relationship-expiring',
+          ],
+        },
+      }),
+      200,
+    );
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('button', { name: 'Send a test event' }).click();
+    await page
+      .getByRole('table', { name: 'Test events sent from this tab' })
+      .getByRole('cell', { name: 'Failed', exact: true })
+      .waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Refresh deliveries' }).click();
+    await page.getByRole('table', { name: 'Deliveries: failed' }).getByText('test-created').waitFor();
+    await shoot('webhooks', page);
 
     const customerTab = await bed.open();
     await customerTab.page.goto(`${bed.host.url}/portal/invitations/${String(invitation.id)}`);
