@@ -34,6 +34,9 @@ function registrationView(registration: Registration): Record<string, unknown> {
     SubscriberId: registration.subscriberId,
     WebhookUrl: registration.webhookUrl,
     WebhookEvents: registration.webhookEvents,
+    // Only when asked for, so Partner Center's three properties stay the whole answer otherwise; a
+    // client replacing the registration (the portal's form) reads what a PUT must send again.
+    ...(registration.signatureTokenToMsSignatureHeader ? { SignatureTokenToMsSignatureHeader: true } : {}),
   };
 }
 

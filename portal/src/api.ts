@@ -31,6 +31,8 @@ export interface CallOptions {
   headers?: Record<string, string>;
   /** Without the signed-in person's token (sandbox helpers). */
   anonymous?: boolean;
+  /** The body as text, not parsed (a CSV export). */
+  text?: boolean;
 }
 
 /** Renews an Entra token shortly before it expires; set by the Entra sign-in when it is used. */
@@ -76,7 +78,8 @@ export async function call<T = unknown>(
   }
   const text = await response.text();
   let parsed: unknown = undefined;
-  if (text) {
+  if (text && options.text && response.ok) parsed = text;
+  else if (text) {
     try {
       parsed = JSON.parse(text);
     } catch {

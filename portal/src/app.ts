@@ -1,5 +1,6 @@
 import { html, LitElement, nothing, TemplateResult } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
+import { keyed } from 'lit/directives/keyed.js';
 import { currentPath, navigate, onNavigate } from './router';
 import { onSessionChange, session, signOut } from './session';
 import { settings } from './settings';
@@ -10,6 +11,11 @@ import './pages/expiring';
 import './pages/invitation';
 import './pages/customerRelationships';
 import './pages/support';
+import './pages/templates';
+import './pages/templateDetails';
+import './pages/jobs';
+import './pages/jobDetails';
+import './pages/webhooks';
 
 interface Route {
   pattern: RegExp;
@@ -36,6 +42,41 @@ const routes: Route[] = [
     render: () => html`<expiring-page></expiring-page>`,
   },
   {
+    pattern: /^\/portal\/templates$/,
+    title: 'GDAP templates',
+    render: () => html`<templates-page></templates-page>`,
+  },
+  {
+    pattern: /^\/portal\/templates\/new$/,
+    title: 'New GDAP template',
+    render: () => html`<new-template-page></new-template-page>`,
+  },
+  {
+    pattern: /^\/portal\/templates\/([^/]+)$/,
+    title: 'GDAP template',
+    render: ([id]) => html`<template-page .templateId=${id}></template-page>`,
+  },
+  {
+    pattern: /^\/portal\/jobs$/,
+    title: 'Jobs',
+    render: () => html`<jobs-page></jobs-page>`,
+  },
+  {
+    pattern: /^\/portal\/jobs\/new$/,
+    title: 'New job',
+    render: () => html`<new-job-page></new-job-page>`,
+  },
+  {
+    pattern: /^\/portal\/jobs\/([^/]+)$/,
+    title: 'Job',
+    render: ([id]) => html`<job-page .jobId=${id}></job-page>`,
+  },
+  {
+    pattern: /^\/portal\/webhooks$/,
+    title: 'Webhooks',
+    render: () => html`<webhooks-page></webhooks-page>`,
+  },
+  {
     pattern: /^\/portal\/invitations\/([^/]+)$/,
     title: 'Invitation',
     signInHint: {
@@ -56,16 +97,16 @@ const routes: Route[] = [
   },
 ];
 
-/**
- * The navigation, by who uses it. Pages still to come (GDAP templates and jobs, webhooks) take
- * their place here as a line each when their API lands.
- */
+/** The navigation, by who uses it. */
 const navigation: { heading: string; links: { href: string; label: string }[] }[] = [
   {
     heading: 'Partner',
     links: [
       { href: '/portal/relationships', label: 'Relationships' },
       { href: '/portal/expiring', label: 'Expiring granular relationships' },
+      { href: '/portal/templates', label: 'GDAP templates' },
+      { href: '/portal/jobs', label: 'Jobs' },
+      { href: '/portal/webhooks', label: 'Webhooks' },
     ],
   },
   { heading: 'Customer', links: [{ href: '/portal/customer/relationships', label: 'Partner relationships' }] },
@@ -140,7 +181,7 @@ export class PortalApp extends LitElement {
     </nav>`;
   }
 
-  private renderPage(): TemplateResult {
+  private renderPage(): TemplateResult | ReturnType<typeof keyed> {
     const signedIn = session();
     const route = routes.find((candidate) => candidate.pattern.test(this.path));
     if (!route && this.path !== '/portal') {
@@ -166,7 +207,8 @@ export class PortalApp extends LitElement {
     }
     document.title = `${route.title} · GDAP portal`;
     const match = route.pattern.exec(this.path) as RegExpExecArray;
-    return route.render(match.slice(1).map(decodeURIComponent));
+    // A new element per address, so a page moving to another of its kind (job to job) starts afresh.
+    return keyed(this.path, route.render(match.slice(1).map(decodeURIComponent)));
   }
 
   render(): TemplateResult {

@@ -12,6 +12,8 @@ export interface RoleInfo {
 
 export interface RoleCatalog {
   roles: Map<string, RoleInfo>;
+  /** Every role once (by its template id), in name order: what a role picker offers. */
+  list: (RoleInfo & { id: string })[];
   /** Why names are missing, when the catalog could not be read. */
   error?: string;
 }
@@ -24,16 +26,20 @@ export function roleCatalog(): Promise<RoleCatalog> {
   ).then(
     (definitions) => {
       const roles = new Map<string, RoleInfo>();
+      const list: RoleCatalog['list'] = [];
       for (const definition of definitions) {
         const info = { displayName: definition.displayName, description: definition.description ?? '' };
-        roles.set((definition.templateId ?? definition.id).toLowerCase(), info);
+        const id = (definition.templateId ?? definition.id).toLowerCase();
+        roles.set(id, info);
         roles.set(definition.id.toLowerCase(), info);
+        list.push({ id, ...info });
       }
-      return { roles };
+      list.sort((a, b) => a.displayName.localeCompare(b.displayName));
+      return { roles, list };
     },
     (error: unknown) => {
       catalog = undefined; // a later page tries again
-      return { roles: new Map(), error: `Role names could not be read: ${errorMessage(error)}` };
+      return { roles: new Map(), list: [], error: `Role names could not be read: ${errorMessage(error)}` };
     },
   );
   return catalog;

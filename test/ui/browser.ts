@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BrowserContext, chromium, ConsoleMessage, Page } from 'playwright-core';
-import { Client, startTestHost, TestHost } from '../e2e/support';
+import { Client, startTestHost, TestHost, TestHostOptions } from '../e2e/support';
 
 /**
  * The browser the UI tests drive: Debian's Chromium through playwright-core (no browser download).
@@ -119,12 +119,15 @@ export interface Testbed {
   openAs(who: SignIn, path: string): Promise<PortalPage>;
 }
 
-/** One local host and one Chromium for a test file (registered as its beforeAll/afterEach/afterAll). */
-export function useTestbed(): Testbed {
+/**
+ * One local host and one Chromium for a test file (registered as its beforeAll/afterEach/afterAll);
+ * `options.runQueues` for pages whose work runs on queues (jobs, webhook deliveries).
+ */
+export function useTestbed(options: TestHostOptions = {}): Testbed {
   const tabs: PortalPage[] = [];
   const bed = {} as Testbed;
   beforeAll(async () => {
-    bed.host = await startTestHost();
+    bed.host = await startTestHost(options);
     bed.client = new Client(bed.host.url);
     bed.browser = await launchBrowser();
   });

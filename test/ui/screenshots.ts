@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { Fleet, Json } from '../e2e/fleet';
 import { expectOk, relationshipsUrl, roles } from '../e2e/support';
 import { useTestbed } from './browser';
 import { customerAdmin, inParallel, partnerAgent, seedRelationship } from './seed';
@@ -11,9 +12,12 @@ import { customerAdmin, inParallel, partnerAgent, seedRelationship } from './see
  * through the API: `npm run screenshots`. Not part of `npm test` (it writes into docs/).
  */
 const out = path.join(__dirname, '..', '..', 'docs', 'screenshots');
+// The failed delivery the webhooks page shows runs its ten attempts in a moment.
+process.env.WEBHOOK_RETRY_SECONDS = '0.01';
+process.env.WEBHOOK_RETRY_MAX_SECONDS = '0.05';
 
 describe('portal screenshots', () => {
-  const bed = useTestbed();
+  const bed = useTestbed({ runQueues: true });
 
   it('captures every page', async () => {
     mkdirSync(out, { recursive: true });
@@ -113,6 +117,83 @@ describe('portal screenshots', () => {
     await page.getByRole('checkbox', { name: 'Select Contoso helpdesk' }).check();
     await page.getByRole('checkbox', { name: 'Select Contoso security' }).check();
     await shoot('expiring', page);
+
+    // Templates and jobs: three customers assigned (Contoso has DAP, so it is onboarded at once), one
+    // of its groups removed by hand so the drift shows.
+    const fleet = new Fleet(client);
+    await fleet.importDap(partner.tenantId, contoso.tenantId);
+    const template = await fleet.template(partner.token, [randomUUID(), randomUUID()], {
+      displayName: 'Helpdesk tier 1',
+      description: 'Mailboxes and devices for the first line',
+    });
+    const assigned = await fleet.settledJob(
+      partner.token,
+      await fleet.assign(partner.token, template.id, [contoso.tenantId, tailspin.tenantId, adatum.tenantId]),
+    );
+    const onboarded = String(assigned.items[0].relationshipId);
+    const groups = await client.call<{ value: Json[] }>('GET', `${relationshipsUrl}/${onboarded}/accessAssignments`, {
+      token: partner.token,
+    });
+    expectOk(
+      await client.call(
+        'DELETE',
+        `${relationshipsUrl}/${onboarded}/accessAssignments/${String(groups.body.value[1].id)}`,
+        {
+          token: partner.token,
+          headers: { 'if-match': '*' },
+        },
+      ),
+      204,
+    );
+    await page.getByRole('link', { name: 'GDAP templates' }).click();
+    await page.getByRole('link', { name: 'Helpdesk tier 1' }).waitFor();
+    await shoot('templates', page);
+    await page.getByRole('link', { name: 'Helpdesk tier 1' }).click();
+    await page.getByText('Missing group').waitFor();
+    await page.getByRole('cell', { name: /^Tailspin Toys/ }).waitFor();
+    await shoot('template', page);
+    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    await page.getByRole('link', { name: 'Assign template' }).waitFor();
+    await shoot('jobs', page);
+    await page.getByRole('link', { name: 'Assign template' }).click();
+    await page.getByText('3 items: 1 succeeded, 0 failed, 2 pending.', { exact: true }).waitFor();
+    await page.getByRole('table', { name: 'Items' }).getByText('Tailspin Toys').waitFor();
+    await shoot('job', page);
+    await page.getByRole('link', { name: 'GDAP templates' }).click();
+    await page.getByRole('link', { name: 'New template' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Security operations');
+    const group = page.getByRole('group', { name: 'Group 1', exact: true });
+    await group.getByLabel('Security group id').fill(randomUUID());
+    await group.getByLabel('Find a role').fill('security');
+    await group.getByRole('checkbox', { name: 'Security Reader', exact: true }).check();
+    await group.getByRole('checkbox', { name: 'Security Operator', exact: true }).check();
+    await shoot('template-new', page);
+
+    // Webhooks: a registration and a test event that failed every attempt (nothing listens on port
+    // 9), so it is listed with the failed deliveries too.
+    expectOk(
+      await client.call('POST', '/webhooks/v1/registration', {
+        token: partner.token,
+        body: {
+          WebhookUrl: 'http://127.0.0.1:9/partner-events',
+          WebhookEvents: [
+            'test-created',
+            'granular-admin-relationship-approved',
+            'granular-admin-relationship-expiring',
+          ],
+        },
+      }),
+      200,
+    );
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('button', { name: 'Send a test event' }).click();
+    await page
+      .getByRole('table', { name: 'Test events sent from this tab' })
+      .getByRole('cell', { name: 'Failed', exact: true })
+      .waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Refresh deliveries' }).click();
+    await page.getByRole('table', { name: 'Deliveries: failed' }).getByText('test-created').waitFor();
+    await shoot('webhooks', page);
 
     const customerTab = await bed.open();
     await customerTab.page.goto(`${bed.host.url}/portal/invitations/${String(invitation.id)}`);

@@ -6,6 +6,8 @@ export interface Status {
   kind: 'success' | 'info' | 'error';
   text: string;
   details?: string[];
+  /** Where to see more (the job an action started, say). */
+  link?: { href: string; text: string };
 }
 
 /** An action that asks first, in a modal dialog whose buttons name what happens. */
@@ -14,6 +16,12 @@ export interface Confirmation {
   body: string;
   confirmLabel: string;
   run: () => Promise<void>;
+}
+
+/** A status to show on the page navigated to next (a page that creates something and moves to it). */
+let carried: Status | undefined;
+export function reportOnNextPage(status: Status): void {
+  carried = status;
 }
 
 /**
@@ -33,8 +41,13 @@ export class Page extends LitElement {
     return this;
   }
 
-  protected report(kind: Status['kind'], text: string, details?: string[]): void {
-    this.status = { kind, text, details };
+  connectedCallback(): void {
+    super.connectedCallback();
+    if (carried) [this.status, carried] = [carried, undefined];
+  }
+
+  protected report(kind: Status['kind'], text: string, details?: string[], link?: Status['link']): void {
+    this.status = { kind, text, details, link };
   }
 
   protected reportError(prefix: string, error: unknown): void {
@@ -103,7 +116,7 @@ export class Page extends LitElement {
     const status = this.status;
     const error = status?.kind === 'error';
     const message = status
-      ? html`${status.text}${
+      ? html`${status.text}${status.link ? html` <a href=${status.link.href}>${status.link.text}</a>` : nothing}${
           status.details?.length
             ? html`<ul>
                 ${status.details.map((detail) => html`<li>${detail}</li>`)}
