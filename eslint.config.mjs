@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.azurite/', 'bench-results/'] },
+  { ignores: ['dist/', '.test-dist/', 'node_modules/', 'coverage/', '.azurite/', 'bench-results/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,6 +5,7 @@ import { AuthenticatedScope, graphRoute } from '../shared/http/handler';
 import { applySelect, CollectionQuery, CollectionSpec, parseCollectionQuery } from '../shared/query/odata';
 import { canReadPartnerResources, Principal } from '../shared/domain/principal';
 import { collectionPage } from '../shared/http/responses';
+import { csvCell } from '../shared/http/csv';
 import { registerHttp } from '../shared/registrations';
 import { listAuditEntries, maxLogEntriesRead } from '../shared/store/events';
 
@@ -103,13 +104,6 @@ const csvColumns: [string, (entry: AuditEntry) => string][] = [
   ],
   ['id', (e) => e.id],
 ];
-
-function csvCell(value: string): string {
-  // Quote everything; a leading formula character (or a tab or carriage return, which spreadsheets
-  // skip before one) is neutralised so spreadsheets do not evaluate it.
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return `"${safe.replace(/"/g, '""')}"`;
-}
 
 async function exportCsv(tenantId: string, query: CollectionQuery): Promise<HttpResponseInit> {
   const lines = [csvColumns.map(([name]) => name).join(',')];

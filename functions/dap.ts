@@ -1,6 +1,5 @@
 import { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { dapRemovalWarnings } from '../shared/domain/access';
-import { forbidden, invalid, notFound } from '../shared/domain/errors';
+import { forbidden, invalid } from '../shared/domain/errors';
 import { isGuid } from '../shared/domain/ids';
 import { toGraphDateTime } from '../shared/domain/time';
 import { AuthenticatedScope, graphRoute, RequestScope } from '../shared/http/handler';
@@ -8,8 +7,11 @@ import { appRoles, canReadPartnerResources, hasAppRole } from '../shared/domain/
 import { json, noContent } from '../shared/http/responses';
 import { odataContext } from '../shared/http/urls';
 import { registerHttp } from '../shared/registrations';
-import { accessFacts } from '../shared/store/access';
-import { importDap, listDap, removeDap } from '../shared/store/dap';
+import { actingAs, actingAsSystem } from '../shared/app/caller';
+import { removeDap } from '../shared/app/dap';
+import { ChangeCause } from '../shared/domain/events';
+import { importDap, listDap } from '../shared/store/dap';
+import { seedSandboxTenantName } from '../shared/store/directory';
 import { sandboxRoute } from './sandbox';
 
 /**
@@ -29,16 +31,18 @@ async function importHandler(request: HttpRequest, scope: RequestScope): Promise
   const pair = tenantPair(request);
   const relationship = { ...pair, createdDateTime: toGraphDateTime(scope.now) };
   await importDap(relationship);
+  // The customer is a tenant the sandbox now knows: it gets its readable name (SPEC §14).
+  await seedSandboxTenantName(pair.customerTenantId);
   return json(200, relationship);
 }
 
 /** Removes a DAP: 204, or 200 with warnings when the customer's GDAP does not yet cover it. */
-async function removeHandler(partnerTenantId: string, customerTenantId: string): Promise<HttpResponseInit> {
-  const facts = await accessFacts(partnerTenantId, customerTenantId);
-  if (!(await removeDap(partnerTenantId, customerTenantId))) {
-    throw notFound(`No DAP relationship exists with customer '${customerTenantId}'.`);
-  }
-  const warnings = dapRemovalWarnings(facts.grants);
+async function removeHandler(
+  partnerTenantId: string,
+  customerTenantId: string,
+  cause: ChangeCause,
+): Promise<HttpResponseInit> {
+  const warnings = await removeDap(partnerTenantId, customerTenantId, cause);
   return warnings.length ? json(200, { warnings }) : noContent();
 }
 
@@ -75,7 +79,7 @@ registerHttp({
       throw forbidden('Removing a DAP relationship requires the AdminAgent role in the partner tenant.');
     }
     if (!isGuid(request.params.customerTenantId)) throw invalid('The customer tenant id must be a GUID.');
-    return removeHandler(scope.principal.tenantId, request.params.customerTenantId.toLowerCase());
+    return removeHandler(scope.principal.tenantId, request.params.customerTenantId.toLowerCase(), actingAs(scope));
   }),
 });
 
@@ -87,7 +91,7 @@ registerHttp({
     requireServiceOperator(scope);
     if (request.method === 'PUT') return importHandler(request, scope);
     const pair = tenantPair(request);
-    return removeHandler(pair.partnerTenantId, pair.customerTenantId);
+    return removeHandler(pair.partnerTenantId, pair.customerTenantId, actingAs(scope));
   }),
 });
 
@@ -98,6 +102,6 @@ registerHttp({
   handler: sandboxRoute(async (request, scope) => {
     if (request.method === 'PUT') return importHandler(request, scope);
     const pair = tenantPair(request);
-    return removeHandler(pair.partnerTenantId, pair.customerTenantId);
+    return removeHandler(pair.partnerTenantId, pair.customerTenantId, actingAsSystem(scope.now));
   }),
 });

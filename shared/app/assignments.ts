@@ -8,7 +8,7 @@ import { conflict, forbidden, notFound, stale } from '../domain/errors';
 import { newGuid } from '../domain/ids';
 import { Operation, succeededOperation } from '../domain/operations';
 import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../domain/principal';
-import { planAssignmentChange, planAssignmentCreate } from '../domain/relationshipChanges';
+import { planAssignmentChange, planAssignmentCreate, planAssignmentsCreate } from '../domain/relationshipChanges';
 import { assertVisible, perspectiveOf, Relationship } from '../domain/relationships';
 import { Keyed, Stored } from '../query/paging';
 import { TransactionRefused } from '../store/executor';
@@ -77,6 +77,46 @@ export async function createAssignment(
     });
   } catch (error) {
     if (error instanceof TransactionRefused && error.reason === 'exists') throw groupTaken(group);
+    throw error;
+  }
+}
+
+/** Assignments one `createAssignments` transaction holds (two actions and an audit entry each). */
+export const assignmentsPerCreate = 30;
+
+/**
+ * Several assignments of one relationship, one body each with the rules of a POST of each, in
+ * one transaction (all or none: a group already assigned makes it a 409): a template's groups
+ * after an approval cost one write, not one per group (SPEC §15.2).
+ */
+export async function createAssignments(
+  relationshipId: string,
+  bodies: readonly unknown[],
+  caller: Caller,
+): Promise<Stored<AccessAssignment>[]> {
+  if (bodies.length > assignmentsPerCreate) throw new Error(`At most ${assignmentsPerCreate} assignments per call`);
+  const ids = bodies.map(() => newGuid());
+  try {
+    return await decideAndCommit({
+      ...actingAs(caller),
+      read: () => partnerRelationship(relationshipId, caller.principal, true),
+      decide: (relationship, context) => {
+        const assignments: AccessAssignment[] = [];
+        // Each is decided against those before it, so one call cannot hold a group twice.
+        bodies.forEach((body, index) =>
+          assignments.push(newAssignment(body, relationship.value, assignments, ids[index], caller.now)),
+        );
+        return {
+          change: planAssignmentsCreate(relationship.value, assignments, context),
+          answer: () => assignments.map((value) => ({ value, etag: '' })),
+        };
+      },
+      commit: commitRelationshipChange,
+    });
+  } catch (error) {
+    if (error instanceof TransactionRefused && error.reason === 'exists') {
+      throw conflict('One of the security groups already has an access assignment on this relationship.');
+    }
     throw error;
   }
 }

@@ -1,3 +1,4 @@
+import { AccessAssignment } from '../domain/assignments';
 import { DomainError, forbidden, notFound, stale } from '../domain/errors';
 import { newGuid } from '../domain/ids';
 import { Operation, succeededOperation } from '../domain/operations';
@@ -9,7 +10,13 @@ import {
   mayRemoveCustomerRelationshipRoles,
   Principal,
 } from '../domain/principal';
-import { planCreate, planDelete, planTransition, RelationshipChange } from '../domain/relationshipChanges';
+import {
+  planCreate,
+  planDelete,
+  planTransition,
+  RelationshipChange,
+  relationshipAfter,
+} from '../domain/relationshipChanges';
 import {
   Actor,
   applyRequestAction,
@@ -135,15 +142,39 @@ export async function createRelationship(body: unknown, caller: Caller): Promise
   return createPlanned(withCustomerName(draft, await knownCustomerName(draft.customer?.tenantId)), caller);
 }
 
-/** Stores a relationship decided outside (a customer's default GDAP, born active). */
-export async function createPlanned(relationship: Relationship, caller: Caller): Promise<Stored<Relationship>> {
+/**
+ * A relationship another aggregate's rules decided (a GDAP template's, SPEC §15.2), under the
+ * same role check, account-state gate and customer name as a POST.
+ */
+export async function createDecided(
+  relationship: Relationship,
+  caller: Caller,
+  assignments: readonly AccessAssignment[] = [],
+): Promise<Stored<Relationship>> {
+  requireAdminAgent(caller.principal);
+  await assertPartnerMay(relationship.partnerTenantId, 'createGdap');
+  const known = await knownCustomerName(relationship.customer?.tenantId);
+  return createPlanned(withCustomerName(relationship, known), caller, assignments);
+}
+
+/**
+ * Stores a relationship decided outside (a customer's default GDAP, born active; a template's,
+ * SPEC §15.2, born active by implied consent with its `assignments` in the same transaction).
+ */
+export async function createPlanned(
+  relationship: Relationship,
+  caller: Caller,
+  assignments: readonly AccessAssignment[] = [],
+): Promise<Stored<Relationship>> {
   return decideAndCommit({
     ...actingAs(caller),
     read: async () => undefined,
-    decide: (_state, context) => ({
-      change: planCreate(relationship, context),
-      answer: (stored) => ({ value: relationship, etag: stored?.relationshipEtag as string }),
-    }),
+    decide: (_state, context) => {
+      const change = planCreate(relationship, context, assignments);
+      // What the change stores (with its webhook sequence), so a caller that goes on from it is current.
+      const stored = relationshipAfter(change) as Relationship;
+      return { change, answer: (committed) => ({ value: stored, etag: committed?.relationshipEtag as string }) };
+    },
     commit: (change: RelationshipChange) => storeRelationshipChange(change, caller.now),
   });
 }
@@ -196,15 +227,19 @@ export async function updateRelationship(
             caller.now,
           )
         : undefined;
+      const change = planTransition({ value: current.value, etag: expected }, next, context, {
+        operation,
+        assignments: state.assignments,
+      });
       return {
-        change: planTransition({ value: current.value, etag: expected }, next, context, {
-          operation,
-          assignments: state.assignments,
-        }),
+        change,
         answer: (stored): UpdateResult =>
           operation
             ? { kind: 'accepted', operation }
-            : { kind: 'updated', stored: { value: next, etag: stored?.relationshipEtag as string } },
+            : {
+                kind: 'updated',
+                stored: { value: relationshipAfter(change) as Relationship, etag: stored?.relationshipEtag as string },
+              },
       };
     },
     commit: (change: RelationshipChange) => storeRelationshipChange(change, caller.now),
@@ -314,12 +349,16 @@ export async function requestAction(
     decide: (state, context) => {
       const current = state.stored as Stored<Relationship>;
       const next = applyRequestAction(current.value, action, actor, now, approverName);
+      const change = planTransition(current, next, context, {
+        request: { ...request, relationshipId: next.id },
+        assignments: state.assignments,
+      });
       return {
-        change: planTransition(current, next, context, {
+        change,
+        answer: () => ({
           request: { ...request, relationshipId: next.id },
-          assignments: state.assignments,
+          relationship: relationshipAfter(change) as Relationship,
         }),
-        answer: () => ({ request: { ...request, relationshipId: next.id }, relationship: next }),
       };
     },
     commit: async (change) => {

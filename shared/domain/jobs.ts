@@ -10,6 +10,8 @@ export const jobIds = {
   expireSupportAccessRequests: 'expireSupportAccessRequests',
   /** Consequences of a relationship change that did not fit its transaction (SPEC §2.1: every assignment deleted). */
   finishRelationshipChanges: 'finishRelationshipChanges',
+  /** A GDAP template's relationship the customer answered: its onboarding item continues (SPEC §15.2). */
+  continueTemplateOnboarding: 'continueTemplateOnboarding',
   /** Events a crash left between a change and their publication (the outbox, shared/store/outbox.ts). */
   publishEvents: 'publishEvents',
 } as const;

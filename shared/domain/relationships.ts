@@ -49,6 +49,10 @@ export interface Relationship {
   endDateTime: string | null;
   /** When lockForApproval ran; the 90-day approval window counts from here. */
   lockedDateTime: string | null;
+  /** How many of its changes sent webhook events: orders their delivery (webhooks.ts). Not in Graph. */
+  webhookSequence?: number;
+  /** The GDAP template it was made from (SPEC §15), never shown by Graph: its approval continues onboarding. */
+  templateId?: string;
 }
 
 export const requestActions = ['lockForApproval', 'approve', 'reject', 'terminate'] as const;
@@ -95,7 +99,7 @@ const updateSchema = createSchema.partial();
 
 export type RelationshipInput = z.infer<typeof createSchema>;
 
-function validDisplayName(value: string): string {
+export function validDisplayName(value: string): string {
   const trimmed = value.trim();
   if (trimmed.length < 1 || value.length > maxDisplayNameLength) {
     throw invalid(`'displayName' must be 1 to ${maxDisplayNameLength} characters.`);
@@ -103,7 +107,7 @@ function validDisplayName(value: string): string {
   return value;
 }
 
-function validRoleIds(accessDetails: z.infer<typeof unifiedRolesSchema>): string[] {
+export function validRoleIds(accessDetails: z.infer<typeof unifiedRolesSchema>): string[] {
   const ids = accessDetails.unifiedRoles.map((role) => role.roleDefinitionId.toLowerCase());
   if (ids.length === 0) throw invalid(`'accessDetails.unifiedRoles' must contain at least one role.`);
   for (const id of ids) {
@@ -124,7 +128,7 @@ function validCustomer(customer: RelationshipInput['customer']): CustomerPartici
   return { tenantId: customer.tenantId.toLowerCase(), displayName: customer.displayName ?? '' };
 }
 
-function assertAutoExtendAllowed(roleIds: readonly string[], autoExtend: AutoExtendDuration): void {
+export function assertAutoExtendAllowed(roleIds: readonly string[], autoExtend: AutoExtendDuration): void {
   if (autoExtend === 'P180D' && roleIds.includes(globalAdministratorRoleId)) {
     throw invalid(
       `A relationship that includes the Global Administrator role cannot be auto-extended: set 'autoExtendDuration' to PT0S or remove the Global Administrator role.`,

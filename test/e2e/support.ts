@@ -2,6 +2,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { LocalHost, loadFunctions, startLocalHost, TlsOptions } from '../../scripts/localHost';
+import { QueueListenerSettings } from '../../scripts/queueListener';
 
 /** Test helpers that talk to the service only over HTTP, as a client would. */
 
@@ -16,15 +17,29 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
+/** Queue settings for tests that run queue triggers: short polls and leases, so tests take seconds. */
+export const testQueueSettings: Partial<QueueListenerSettings> = { maxPollingIntervalMs: 200, leaseMs: 5000 };
+
+export interface TestHostOptions {
+  /** Serve HTTPS with this certificate. */
+  tls?: TlsOptions;
+  /** Run the queue triggers (SPEC §15.4 jobs) on the test Azurite. */
+  runQueues?: boolean | Partial<QueueListenerSettings>;
+}
+
+const queueOption = (options: TestHostOptions) =>
+  options.runQueues === true ? testQueueSettings : options.runQueues || undefined;
+
 /**
  * One local host for the test file: started before its tests, closed after them. The client and
  * the host's URL are ready inside tests (and in `beforeAll` hooks declared after this call).
+ * `runQueues`: the host also runs the queue triggers (webhook delivery), polling often.
  */
-export function useTestHost(): { client: Client; host: { readonly url: string } } {
+export function useTestHost(options: { runQueues?: boolean } = {}): { client: Client; host: { readonly url: string } } {
   const client = new Client('');
   let started: TestHost | undefined;
   beforeAll(async () => {
-    started = await startTestHost();
+    started = await startTestHost(options);
     client.baseUrl = started.url;
   });
   afterAll(() => started?.close());
@@ -39,9 +54,14 @@ export function useTestHost(): { client: Client; host: { readonly url: string } 
 }
 
 /** Loads the functions into this test file's module registry and serves them on a free port (HTTPS with `tls`). */
-export async function startTestHost(options: { tls?: TlsOptions } = {}): Promise<TestHost> {
+export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
   loadFunctions(path.join(__dirname, '..', '..', 'functions'));
-  const host: LocalHost = await startLocalHost({ port: 0, runTimers: false, tls: options.tls });
+  const host: LocalHost = await startLocalHost({
+    port: 0,
+    runTimers: false,
+    tls: options.tls,
+    runQueues: queueOption(options),
+  });
   return { url: host.url, close: () => host.close() };
 }
 
@@ -54,7 +74,12 @@ export type InstanceJobRunner = (job: string, now: import('luxon').DateTime) => 
  * objects), on the same storage account, as a second host process would be. `runJob` runs one of
  * its jobs, as its timer would.
  */
-export async function startIsolatedTestHost(): Promise<TestHost & { runJob: InstanceJobRunner }> {
+export async function startIsolatedTestHost(
+  options: TestHostOptions & {
+    /** Runs inside the instance's module registry: a `require` there reaches that instance's modules. */
+    inside?: () => void;
+  } = {},
+): Promise<TestHost & { runJob: InstanceJobRunner }> {
   let isolated: typeof import('../../scripts/localHost') | undefined;
   let jobs: typeof import('../../shared/app/jobs') | undefined;
   jest.isolateModules(() => {
@@ -63,10 +88,12 @@ export async function startIsolatedTestHost(): Promise<TestHost & { runJob: Inst
     isolated.loadFunctions(path.join(__dirname, '..', '..', 'functions'));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     jobs = require('../../shared/app/jobs') as typeof import('../../shared/app/jobs');
+    options.inside?.();
   });
   const host = await (isolated as typeof import('../../scripts/localHost')).startLocalHost({
     port: 0,
     runTimers: false,
+    runQueues: queueOption(options),
   });
   const registry = jobs as typeof import('../../shared/app/jobs');
   return {
