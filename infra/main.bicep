@@ -41,6 +41,14 @@ param portalAuthority string = ''
 param webhookRetrySeconds string = '30'
 @description('Longest wait between webhook retries, in seconds.')
 param webhookRetryMaxSeconds string = '3600'
+@description('How long a webhook attempt waits for the receiver\'s answer, in seconds.')
+param webhookTimeoutSeconds string = '10'
+// Both or neither; empty: a key and certificate are generated once and stored in the Settings table.
+@secure()
+@description('The webhook signing key, PEM, or a Key Vault reference (@Microsoft.KeyVault(SecretUri=...)). Empty: generated.')
+param webhookSigningKey string = ''
+@description('The webhook signing key\'s X.509 certificate, PEM (receivers download it). Empty: generated with the key.')
+param webhookSigningCertificate string = ''
 @description('Most instances the app scales out to.')
 param maximumInstanceCount int = 100
 
@@ -161,6 +169,9 @@ module api 'app/api.bicep' = {
       PORTAL_AUTHORITY: portalAuthority
       WEBHOOK_RETRY_SECONDS: webhookRetrySeconds
       WEBHOOK_RETRY_MAX_SECONDS: webhookRetryMaxSeconds
+      WEBHOOK_TIMEOUT_SECONDS: webhookTimeoutSeconds
+      WEBHOOK_SIGNING_KEY: webhookSigningKey
+      WEBHOOK_SIGNING_CERTIFICATE: webhookSigningCertificate
     }
   }
 }

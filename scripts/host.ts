@@ -1,7 +1,8 @@
 /**
  * `npm start`: Azurite (unless AzureWebJobsStorage settings name an account) plus the local host on
  * http://127.0.0.1:7071, sandbox on unless SANDBOX_MODE says otherwise. HTTPS instead with
- * TLS_CERT_FILE and TLS_KEY_FILE, or with `--https` and a generated certificate.
+ * TLS_CERT_FILE and TLS_KEY_FILE, or with `--https` and a generated certificate. `--no-queues`
+ * leaves the queue triggers (webhook delivery) to another instance: messages wait in their queues.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     port,
     hostname: process.env.HOST ?? '127.0.0.1',
     runTimers: true,
-    runQueues: queueSettings(),
+    runQueues: process.argv.slice(2).includes('--no-queues') ? false : queueSettings(),
     tls,
   });
   console.log(`GDAP service listening on ${host.url} (sandbox ${process.env.SANDBOX_MODE === 'true' ? 'on' : 'off'}).`);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Duration } from 'luxon';
 import { readStorageConnection, StorageConnection } from './storageSettings';
 
@@ -46,6 +47,23 @@ export interface Config {
   supportTenantId?: string;
   /** The most one storage call may take, retries included, before the request answers 503 (STORAGE_TIMEOUT_SECONDS). */
   storageTimeoutSeconds: number;
+  webhooks: WebhookConfig;
+}
+
+/** Webhook delivery (SPEC §16). Waits and timeouts are real time, never the sandbox clock. */
+export interface WebhookConfig {
+  /** WEBHOOK_RETRY_SECONDS: the first retry's wait; the n-th waits this × 2^(n-1) (default 30). */
+  retrySeconds: number;
+  /** WEBHOOK_RETRY_MAX_SECONDS: the longest wait between attempts (default 3600). */
+  retryMaxSeconds: number;
+  /** WEBHOOK_TIMEOUT_SECONDS: how long an attempt waits for the receiver's answer (default 10). */
+  timeoutSeconds: number;
+  /**
+   * The signing key and its certificate, PEM: WEBHOOK_SIGNING_KEY and WEBHOOK_SIGNING_CERTIFICATE
+   * (the text, `\n` escapes allowed) or WEBHOOK_SIGNING_KEY_FILE and WEBHOOK_SIGNING_CERTIFICATE_FILE
+   * (paths). Neither: a key is generated once and stored (shared/store/signingKey.ts).
+   */
+  signing?: { keyPem: string; certificatePem: string };
 }
 
 /** Every five minutes for state changes; warnings hourly; purging daily. Override with JOB_SCHEDULE_<jobId>. */
@@ -98,6 +116,40 @@ function readCacheSeconds(value: string | undefined): number {
   if (!/^\d+$/.test(value))
     throw new Error('READ_CACHE_SECONDS must be a whole number of seconds (0 turns the cache off).');
   return Number(value);
+}
+
+/** A positive number of seconds, fractions allowed (tests run the whole retry schedule in seconds). */
+function positiveSeconds(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0)
+    throw new Error(`${name} must be a positive number of seconds, e.g. 30 or 0.5.`);
+  return parsed;
+}
+
+/** A PEM setting: its text (with `\n` escapes, as app settings often carry it) or a file holding it. */
+function pem(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const text = env[name]?.trim();
+  if (text) return text.replace(/\\n/g, '\n');
+  const file = env[`${name}_FILE`]?.trim();
+  return file ? readFileSync(file, 'utf8') : undefined;
+}
+
+function webhookConfig(
+  env: NodeJS.ProcessEnv,
+  nonEmpty: (value: string | undefined) => string | undefined,
+): WebhookConfig {
+  const keyPem = pem(env, 'WEBHOOK_SIGNING_KEY');
+  const certificatePem = pem(env, 'WEBHOOK_SIGNING_CERTIFICATE');
+  if (Boolean(keyPem) !== Boolean(certificatePem)) {
+    throw new Error('WEBHOOK_SIGNING_KEY and WEBHOOK_SIGNING_CERTIFICATE (or their _FILE forms) go together.');
+  }
+  return {
+    retrySeconds: positiveSeconds('WEBHOOK_RETRY_SECONDS', nonEmpty(env.WEBHOOK_RETRY_SECONDS), 30),
+    retryMaxSeconds: positiveSeconds('WEBHOOK_RETRY_MAX_SECONDS', nonEmpty(env.WEBHOOK_RETRY_MAX_SECONDS), 3600),
+    timeoutSeconds: positiveSeconds('WEBHOOK_TIMEOUT_SECONDS', nonEmpty(env.WEBHOOK_TIMEOUT_SECONDS), 10),
+    signing: keyPem && certificatePem ? { keyPem, certificatePem } : undefined,
+  };
 }
 
 const microsoftInvitationUrlTemplate =
@@ -162,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     storageTimeoutSeconds: storageTimeoutSeconds(nonEmpty(env.STORAGE_TIMEOUT_SECONDS)),
     operatorTenantId: tenantIdSetting('OPERATOR_TENANT_ID', nonEmpty(env.OPERATOR_TENANT_ID)),
     supportTenantId: tenantIdSetting('SUPPORT_TENANT_ID', nonEmpty(env.SUPPORT_TENANT_ID)),
+    webhooks: webhookConfig(env, nonEmpty),
   };
 }
 

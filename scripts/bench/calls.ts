@@ -6,7 +6,9 @@
  * relationships (a fresh customer each, as in a bulk onboarding; the partner's profile is cached
  * after the first call, as it is in steady state). Every request the host sends to storage is
  * counted and classified by kind: point read, query (each page is a call), insert, upsert or
- * replace, merge, delete, transaction (one entity-group transaction, however many actions).
+ * replace, merge, delete, transaction (one entity-group transaction, however many actions), and a
+ * queue message sent (a second proxy sits in front of the Queue service). Left out: the sandbox
+ * clock's reads and the webhook registrations' (each at most once per cache period).
  * Jobs are counted per due item (their calls over their report's `due`).
  * Prints a Markdown table and writes bench-results/calls.json. Exact whatever the machine's load.
  */
@@ -31,7 +33,17 @@ const repeats = Number(process.env.CALLS_REPEATS ?? 5);
 const intuneAdministrator = '3a2c62db-5318-420d-8d74-23affee5d9d5';
 const serviceSupportAdministrator = 'f023fd81-a637-4b56-95fd-791ac0226033';
 
-const kinds = ['point read', 'query', 'insert', 'upsert', 'merge', 'delete', 'transaction', 'table'] as const;
+const kinds = [
+  'point read',
+  'query',
+  'insert',
+  'upsert',
+  'merge',
+  'delete',
+  'transaction',
+  'table',
+  'queue send',
+] as const;
 type Kind = CallKind;
 
 interface Row {
@@ -49,7 +61,7 @@ class CallsBench {
 
   constructor(
     private readonly client: JsonClient,
-    private readonly proxy: CountingProxy,
+    private readonly proxy: Pick<CountingProxy, 'take'>,
   ) {}
 
   private async expect(status: number, response: Promise<JsonResponse>, what: string): Promise<JsonResponse> {
@@ -278,6 +290,53 @@ class CallsBench {
 
     await this.support();
     await this.jobs(t0);
+    // Last, so the jobs' due items are the same as without it.
+    await this.subscribed();
+  }
+
+  /**
+   * The same changes for a partner whose registration takes every webhook event (SPEC §16): what
+   * publishing adds to the request (the host runs without queue triggers here, so no delivery's
+   * calls mix in; `npm run bench:webhooks` measures delivery). Customers have no registration.
+   */
+  private async subscribed(): Promise<void> {
+    const partnerTenantId = randomUUID();
+    const partner = await this.client.partnerToken(partnerTenantId);
+    const events = await this.expect(
+      200,
+      this.client.call('GET', '/webhooks/v1/registration/events', { token: partner }),
+      'events',
+    );
+    await this.expect(
+      200,
+      this.client.call('POST', '/webhooks/v1/registration', {
+        token: partner,
+        body: { WebhookUrl: 'https://receiver.example.com/events', WebhookEvents: events.body },
+      }),
+      'registration',
+    );
+    const previous = this.partner;
+    this.partner = partner;
+    // Warm-up, uncounted: the partner's profile, the registrations read once.
+    await this.active();
+    const customers: { tenantId: string; token: string }[] = [];
+    const ids: string[] = [];
+    for (let i = 0; i < repeats; i++) {
+      customers.push(await this.newCustomer());
+      const id = await this.create(customers[i].tenantId);
+      await this.action(partner, id, 'lockForApproval');
+      ids.push(id);
+    }
+    await this.count('subscribed: POST requests approve (2 events)', repeats, async (run) => {
+      await this.action(customers[run].token, ids[run], 'approve');
+    });
+    await this.count('subscribed: POST accessAssignments (2 events)', repeats, async (run) => {
+      await this.assign(ids[run], [exchangeAdministrator]);
+    });
+    await this.count('subscribed: POST requests terminate (1 assignment, 2 events)', repeats, async (run) => {
+      await this.action(partner, ids[run], 'terminate');
+    });
+    this.partner = previous;
   }
 
   private async support(): Promise<void> {
@@ -404,17 +463,22 @@ class CallsBench {
 
 async function main(): Promise<void> {
   const azurite = await startAzurite({ inMemory: true });
-  const proxy = await new CountingProxy(azurite.port, 'table').start();
-  process.env.BENCH_STORAGE = azuriteConnectionString({ table: proxy.port, queue: azurite.queuePort });
-  const environment = await startEnvironment('calls');
+  const [proxy, queueProxy] = await Promise.all([
+    new CountingProxy(azurite.port, 'table').start(),
+    new CountingProxy(azurite.queuePort, 'queue').start(),
+  ]);
+  process.env.BENCH_STORAGE = azuriteConnectionString({ table: proxy.port, queue: queueProxy.port });
+  // No queue triggers: a delivery's calls would mix with the requests' (bench:webhooks measures them).
+  const environment = await startEnvironment('calls', { hostArgs: ['--no-queues'] });
   const client = new JsonClient(environment.baseUrl, 4);
-  const bench = new CallsBench(client, proxy);
+  // Table and queue kinds never share a name: one map holds both.
+  const bench = new CallsBench(client, { take: () => new Map([...proxy.take(), ...queueProxy.take()]) });
   try {
     await bench.execute();
   } finally {
     client.close();
     await environment.stop();
-    await proxy.stop();
+    await Promise.all([proxy.stop(), queueProxy.stop()]);
     await azurite.stop();
   }
   const table = markdownTable(

@@ -238,9 +238,10 @@ async function waitFor(check: () => Promise<boolean>, what: string, child?: Chil
  * Uses a running host and account when BENCH_URL (and BENCH_STORAGE, or AzureWebJobsStorage, for
  * its account) are set; otherwise starts an in-memory Azurite and `node dist/scripts/host.js` as
  * child processes, the host with its timers pushed out of the run and its output in
- * bench-results/host.log. BENCH_HOST_NODE_OPTIONS adds Node flags to the host (e.g. --cpu-prof).
+ * bench-results/host.log. BENCH_HOST_NODE_OPTIONS adds Node flags to the host (e.g. --cpu-prof);
+ * `hostArgs` are the host's own (`--no-queues`).
  */
-export async function startEnvironment(name: string): Promise<BenchEnvironment> {
+export async function startEnvironment(name: string, options: { hostArgs?: string[] } = {}): Promise<BenchEnvironment> {
   mkdirSync(resultsDirectory, { recursive: true });
   const runningUrl = process.env.BENCH_URL?.replace(/\/+$/, '');
   const givenStorage = process.env.BENCH_STORAGE ?? process.env.AzureWebJobsStorage;
@@ -269,7 +270,7 @@ export async function startEnvironment(name: string): Promise<BenchEnvironment> 
   const tablePrefix = `bench${Date.now().toString(36)}`;
   const host = spawn(
     process.execPath,
-    [...nodeOptions('BENCH_HOST_NODE_OPTIONS'), path.join(__dirname, '..', 'host.js')],
+    [...nodeOptions('BENCH_HOST_NODE_OPTIONS'), path.join(__dirname, '..', 'host.js'), ...(options.hostArgs ?? [])],
     {
       env: {
         ...process.env,

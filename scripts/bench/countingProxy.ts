@@ -16,6 +16,7 @@ export type CallKind =
   | 'transaction'
   | 'table'
   | 'sandbox clock'
+  | 'webhook registrations'
   | 'queue send'
   | 'queue receive'
   | 'queue update'
@@ -31,6 +32,10 @@ function tableKind(message: IncomingMessage): CallKind {
   if (/^Tables/.test(last)) return 'table';
   // The sandbox clock, re-read at most once a second in sandbox mode only: part of no operation.
   if (/^\w*Settings\(/.test(last)) return 'sandbox clock';
+  // The webhook registrations, one query per READ_CACHE_SECONDS per instance (shared/store/webhooks.ts).
+  if (/^\w*Webhooks\(\)$/.test(last) && /registrations/.test(url.searchParams.get('$filter') ?? '')) {
+    return 'webhook registrations';
+  }
   const keyed = /\(PartitionKey=.*,RowKey=.*\)$/.test(last);
   if (method === 'GET') return keyed ? 'point read' : 'query';
   if (method === 'POST') return 'insert';
@@ -95,10 +100,12 @@ export class CountingProxy {
     return this;
   }
 
-  /** The counts since the last reset, by kind (the sandbox clock's re-reads left out of the total). */
+  /** The counts since the last reset, by kind (the sandbox clock's and registrations' re-reads left out of the total). */
   snapshot(): { total: number; byKind: Partial<Record<CallKind, number>> } {
     const byKind = Object.fromEntries(this.counts) as Partial<Record<CallKind, number>>;
-    const total = [...this.counts].filter(([kind]) => kind !== 'sandbox clock').reduce((sum, [, n]) => sum + n, 0);
+    const total = [...this.counts]
+      .filter(([kind]) => kind !== 'sandbox clock' && kind !== 'webhook registrations')
+      .reduce((sum, [, n]) => sum + n, 0);
     return { total, byKind };
   }
 

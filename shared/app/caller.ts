@@ -10,7 +10,15 @@ export interface Caller {
 }
 
 export function initiatorOf(caller: Caller): Initiator {
-  return { kind: 'user', tenantId: caller.principal.tenantId, userId: caller.principal.objectId };
+  const { principal } = caller;
+  return {
+    kind: 'user',
+    tenantId: principal.tenantId,
+    userId: principal.objectId,
+    // What a webhook event's audit record names (SPEC §16), when the token carries it.
+    ...(principal.email ? { userPrincipalName: principal.email } : {}),
+    ...(principal.appId ? { applicationId: principal.appId } : {}),
+  };
 }
 
 /** The fields every decision of this caller's shares: who acts, and when. */

@@ -1,34 +1,31 @@
 import { AccessFacts, dapRemovalWarnings } from '../domain/access';
-import { eventsOfChange } from '../domain/change';
+import { planDapRemoval } from '../domain/dap';
 import { notFound } from '../domain/errors';
-import { ChangeCause, dapRemovalEventsOf } from '../domain/events';
-import { accessFacts } from '../store/access';
-import { findDap, removeDap as deleteDap } from '../store/dap';
-import { TransactionRefused } from '../store/executor';
+import { Initiator } from '../domain/events';
+import { accessFactsWithDap } from '../store/access';
+import { commitDapChange } from '../store/dap';
+import { decideAndCommit } from './commit';
 
 /**
- * Removes a partner's DAP with a customer (SPEC §6), with the partner's audit entry naming who
- * removed it (SPEC §9): the warnings say what the customer's GDAP does not yet cover. `ready` may
- * refuse first, on the facts read before the removal (the safe order of a removeDap job, SPEC §15.4).
+ * Removing a legacy DAP relationship (SPEC §6), by its partner, a ServiceOperator, the sandbox or
+ * a removeDap job on its creator's behalf: the answer warns of what GDAP does not yet cover. The
+ * partner's audit entry naming who removed it (SPEC §9) and its webhook event (SPEC §16) are part
+ * of the change. `ready` may refuse first, on the facts read (a job's safe order, SPEC §15.4).
  */
 export async function removeDap(
   partnerTenantId: string,
   customerTenantId: string,
-  cause: ChangeCause,
+  actor: { initiatedBy: Initiator; at: string },
   ready: (facts: AccessFacts) => void = () => undefined,
 ): Promise<string[]> {
-  const [facts, dap] = await Promise.all([
-    accessFacts(partnerTenantId, customerTenantId),
-    findDap(partnerTenantId, customerTenantId),
-  ]);
-  if (!dap) throw notFound(`No DAP relationship exists with customer '${customerTenantId}'.`);
-  ready(facts);
-  const events = dapRemovalEventsOf(partnerTenantId, customerTenantId, dap.createdDateTime, cause);
-  try {
-    await deleteDap(dap, eventsOfChange(events));
-  } catch (error) {
-    // Its audit entry is there already: the same removal, asked twice at the same moment.
-    if (!(error instanceof TransactionRefused)) throw error;
-  }
-  return dapRemovalWarnings(facts.grants);
+  return decideAndCommit({
+    ...actor,
+    read: () => accessFactsWithDap(partnerTenantId, customerTenantId),
+    decide: ({ facts, dap }, context) => {
+      if (!dap) throw notFound(`No DAP relationship exists with customer '${customerTenantId}'.`);
+      ready(facts);
+      return { change: planDapRemoval(dap, context), answer: () => dapRemovalWarnings(facts.grants) };
+    },
+    commit: commitDapChange,
+  });
 }

@@ -10,7 +10,13 @@ import {
   mayRemoveCustomerRelationshipRoles,
   Principal,
 } from '../domain/principal';
-import { planCreate, planDelete, planTransition, RelationshipChange } from '../domain/relationshipChanges';
+import {
+  planCreate,
+  planDelete,
+  planTransition,
+  RelationshipChange,
+  relationshipAfter,
+} from '../domain/relationshipChanges';
 import {
   Actor,
   applyRequestAction,
@@ -163,10 +169,12 @@ export async function createPlanned(
   return decideAndCommit({
     ...actingAs(caller),
     read: async () => undefined,
-    decide: (_state, context) => ({
-      change: planCreate(relationship, context, assignments),
-      answer: (stored) => ({ value: relationship, etag: stored?.relationshipEtag as string }),
-    }),
+    decide: (_state, context) => {
+      const change = planCreate(relationship, context, assignments);
+      // What the change stores (with its webhook sequence), so a caller that goes on from it is current.
+      const stored = relationshipAfter(change) as Relationship;
+      return { change, answer: (committed) => ({ value: stored, etag: committed?.relationshipEtag as string }) };
+    },
     commit: (change: RelationshipChange) => storeRelationshipChange(change, caller.now),
   });
 }
@@ -219,15 +227,19 @@ export async function updateRelationship(
             caller.now,
           )
         : undefined;
+      const change = planTransition({ value: current.value, etag: expected }, next, context, {
+        operation,
+        assignments: state.assignments,
+      });
       return {
-        change: planTransition({ value: current.value, etag: expected }, next, context, {
-          operation,
-          assignments: state.assignments,
-        }),
+        change,
         answer: (stored): UpdateResult =>
           operation
             ? { kind: 'accepted', operation }
-            : { kind: 'updated', stored: { value: next, etag: stored?.relationshipEtag as string } },
+            : {
+                kind: 'updated',
+                stored: { value: relationshipAfter(change) as Relationship, etag: stored?.relationshipEtag as string },
+              },
       };
     },
     commit: (change: RelationshipChange) => storeRelationshipChange(change, caller.now),
@@ -337,12 +349,16 @@ export async function requestAction(
     decide: (state, context) => {
       const current = state.stored as Stored<Relationship>;
       const next = applyRequestAction(current.value, action, actor, now, approverName);
+      const change = planTransition(current, next, context, {
+        request: { ...request, relationshipId: next.id },
+        assignments: state.assignments,
+      });
       return {
-        change: planTransition(current, next, context, {
+        change,
+        answer: () => ({
           request: { ...request, relationshipId: next.id },
-          assignments: state.assignments,
+          relationship: relationshipAfter(change) as Relationship,
         }),
-        answer: () => ({ request: { ...request, relationshipId: next.id }, relationship: next }),
       };
     },
     commit: async (change) => {

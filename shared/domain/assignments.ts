@@ -6,6 +6,7 @@ import { isGuid } from './ids';
 import { Relationship } from './relationships';
 import { parseBody } from './schema';
 import { toGraphDateTime } from './time';
+import { nextAssignmentSequence } from './webhooks';
 
 /** Access assignments (SPEC §3.2): a security group of the partner holding some of a relationship's roles. */
 export const assignmentStatuses = ['pending', 'active', 'deleting', 'deleted', 'error', 'unknownFutureValue'] as const;
@@ -19,6 +20,8 @@ export interface AccessAssignment {
   status: AssignmentStatus;
   createdDateTime: string;
   lastModifiedDateTime: string;
+  /** How many of its changes sent webhook events (all of them do): orders their delivery. Not in Graph. */
+  webhookSequence?: number;
 }
 
 const readOnlyOnCreateOf = readOnlyOnCreate(assignmentContract);
@@ -91,6 +94,7 @@ export function createAssignment(
     status: 'active',
     createdDateTime: timestamp,
     lastModifiedDateTime: timestamp,
+    webhookSequence: nextAssignmentSequence(undefined),
   };
 }
 
@@ -106,7 +110,7 @@ export function updateAssignmentRoles(
   if (!isLive(current)) throw invalid(`A '${current.status}' access assignment cannot be changed.`);
   const roleIds = validRoles(input.accessDetails, relationship);
   const same = roleIds.length === current.roleIds.length && roleIds.every((id) => current.roleIds.includes(id));
-  return same ? undefined : { ...current, roleIds, lastModifiedDateTime: toGraphDateTime(now) };
+  return same ? undefined : changed(current, { roleIds, lastModifiedDateTime: toGraphDateTime(now) });
 }
 
 export function deleteAssignment(
@@ -116,7 +120,12 @@ export function deleteAssignment(
 ): AccessAssignment {
   assertRelationshipActive(relationship);
   if (!isLive(current)) throw invalid(`The access assignment is already '${current.status}'.`);
-  return { ...current, status: 'deleted', lastModifiedDateTime: toGraphDateTime(now) };
+  return changed(current, { status: 'deleted', lastModifiedDateTime: toGraphDateTime(now) });
+}
+
+/** An assignment after a change: every change sends a webhook event, so each moves its sequence on. */
+function changed(current: AccessAssignment, update: Partial<AccessAssignment>): AccessAssignment {
+  return { ...current, ...update, webhookSequence: nextAssignmentSequence(current) };
 }
 
 /**
@@ -129,21 +138,21 @@ export function assignmentsAfter(
   assignments: readonly AccessAssignment[],
   timestamp: string,
 ): AccessAssignment[] {
-  const changed: AccessAssignment[] = [];
+  const result: AccessAssignment[] = [];
   for (const assignment of assignments.filter(isLive)) {
     if (next.status !== 'active') {
-      changed.push({ ...assignment, status: 'deleted', lastModifiedDateTime: timestamp });
+      result.push(changed(assignment, { status: 'deleted', lastModifiedDateTime: timestamp }));
       continue;
     }
     const roleIds = assignment.roleIds.filter((id) => next.roleIds.includes(id));
     if (roleIds.length === assignment.roleIds.length) continue;
-    changed.push(
+    result.push(
       roleIds.length === 0
-        ? { ...assignment, status: 'deleted', lastModifiedDateTime: timestamp }
-        : { ...assignment, roleIds, lastModifiedDateTime: timestamp },
+        ? changed(assignment, { status: 'deleted', lastModifiedDateTime: timestamp })
+        : changed(assignment, { roleIds, lastModifiedDateTime: timestamp }),
     );
   }
-  return changed;
+  return result;
 }
 
 /** Whether a relationship change can touch assignments at all (so the store loads them only then). */

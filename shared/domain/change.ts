@@ -1,5 +1,6 @@
 import { AuditEntry, DomainEvents, eventId, Initiator, Notification } from './events';
 import { DueEntry } from './jobs';
+import { WebhookEvent } from './webhooks';
 
 /**
  * The one shape of a write (ARCHITECTURE "One write path"): a pure planning function looks at the
@@ -9,9 +10,10 @@ import { DueEntry } from './jobs';
  *     change never commit (the job finds nothing to do), and a change never commits without them.
  *   - `writes`: the rows of one entity-group transaction in the aggregate's partition, each
  *     conditional on the ETag it was read at (or an insert), so two writers never both win.
- *   - `events`: audit entries and notifications (later also webhook events), each for one
- *     tenant, with ids fixed by `stampEvents` before anything is written, so publishing one twice
- *     writes one row.
+ *   - `events`: audit entries, notifications and webhook events, each for one tenant, with ids
+ *     fixed before anything is written (`stampEvents`; a webhook event's by its transition), so
+ *     publishing one twice writes one row. Webhook events never join the transaction: the store
+ *     keeps those whose tenant has a registration and publishes them through the outbox.
  *   - `followUps`: consequences that do not fit the transaction (more rows than a transaction
  *     holds). They are due entries written before it, like `schedule`; the use case finishes them
  *     right after the commit, and after a crash the job does.
@@ -26,7 +28,19 @@ export interface Change<W, P = never> {
   followUps: DueEntry[];
 }
 
-export type ChangeEvent = { type: 'audit'; value: AuditEntry } | { type: 'notification'; value: Notification };
+export type ChangeEvent =
+  | { type: 'audit'; value: AuditEntry }
+  | { type: 'notification'; value: Notification }
+  | { type: 'webhook'; value: WebhookEvent };
+
+/** The events a tenant's log keeps (rows of the Tenants table): audit entries and notifications. */
+export type LogEvent = Exclude<ChangeEvent, { type: 'webhook' }>;
+
+export const isLogEvent = (event: ChangeEvent): event is LogEvent => event.type !== 'webhook';
+
+export function webhookEventsOf(events: readonly ChangeEvent[]): WebhookEvent[] {
+  return events.flatMap((event) => (event.type === 'webhook' ? [event.value] : []));
+}
 
 /** A value with the ETag of the row it was read from: what a change is conditional on. */
 export interface Versioned<T> {
@@ -62,6 +76,7 @@ export function eventsOfChange(events: DomainEvents): ChangeEvent[] {
   return [
     ...events.audits.map((value): ChangeEvent => ({ type: 'audit', value })),
     ...events.notifications.map((value): ChangeEvent => ({ type: 'notification', value })),
+    ...events.webhooks.map((value): ChangeEvent => ({ type: 'webhook', value })),
   ];
 }
 
@@ -70,10 +85,13 @@ export function eventsOfChange(events: DomainEvents): ChangeEvent[] {
  * unique across changes (two like changes in the same millisecond no longer share one), and
  * fixed before anything is stored, so a repeated publication finds its row already there.
  * Events that must be sent once whatever runs them (expiry warnings) keep the id derived from
- * what they announce and are marked `once`.
+ * what they announce. So do webhook events: theirs names the resource's place in its order
+ * (webhooks.ts), which the change's own transaction moves on, and is the receiver's `X-Event-Id`.
  */
 export function stampEvents(events: readonly ChangeEvent[], changeId: string): ChangeEvent[] {
-  return events.map(
-    (event, index) => ({ ...event, value: { ...event.value, id: eventId(changeId, String(index)) } }) as ChangeEvent,
+  return events.map((event, index) =>
+    event.type === 'webhook'
+      ? event
+      : ({ ...event, value: { ...event.value, id: eventId(changeId, String(index)) } } as ChangeEvent),
   );
 }

@@ -1,11 +1,15 @@
-import { createHash } from 'node:crypto';
 import { AccessAssignment } from './assignments';
+import { eventId } from './ids';
 import { Relationship } from './relationships';
+import { assignmentWebhookEvents, relationshipWebhookEvents, WebhookEvent } from './webhooks';
+
+export { eventId };
 
 /**
- * What a state change tells the world (SPEC §9): audit entries for the tenants entitled to see
- * them and notifications to recipients. Derived from the old and new state, so every path that
- * changes a relationship (HTTP or timer) reports it the same way.
+ * What a state change tells the world (SPEC §9, §16): audit entries for the tenants entitled to
+ * see them, notifications to recipients, and webhook events (webhooks.ts). Derived from the old
+ * and new state, so every path that changes a relationship (HTTP, `$batch`, timer, job) reports
+ * it the same way.
  */
 export const auditCategories = {
   relationships: 'DelegatedAdminRelationshipManagement',
@@ -16,6 +20,9 @@ export interface Initiator {
   kind: 'user' | 'system';
   tenantId?: string;
   userId?: string;
+  /** From the token, for the audit records behind webhook events (SPEC §16). */
+  userPrincipalName?: string;
+  applicationId?: string;
 }
 
 /** Who or what caused a change, and when: the source of its audit entries. */
@@ -56,15 +63,11 @@ export interface Notification {
 export interface DomainEvents {
   audits: AuditEntry[];
   notifications: Notification[];
+  /** Published through the outbox once the change is stored, to the tenants that subscribe (SPEC §16). */
+  webhooks: WebhookEvent[];
 }
 
-export const noEvents = (): DomainEvents => ({ audits: [], notifications: [] });
-
-/** Ids derived from what happened, so publishing the same event twice writes the same row. */
-export function eventId(...parts: string[]): string {
-  const hex = createHash('sha256').update(parts.join('|')).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
+export const noEvents = (): DomainEvents => ({ audits: [], notifications: [], webhooks: [] });
 
 const activities: Partial<Record<Relationship['status'], string>> = {
   approvalPending: 'Lock delegated admin relationship for approval',
@@ -150,7 +153,7 @@ export function eventsOf(
         subject: notice.subject,
       }))
     : [];
-  return { audits, notifications };
+  return { audits, notifications, webhooks: relationshipWebhookEvents(previous, next, initiatedBy, at) };
 }
 
 /**
@@ -227,7 +230,11 @@ export function assignmentEventsOf(
     target: { id: next.id, displayName: next.accessContainerId, type: 'DelegatedAdminAccessAssignment' },
     modifiedProperties,
   };
-  return { audits: [audit], notifications: [] };
+  return {
+    audits: [audit],
+    notifications: [],
+    webhooks: assignmentWebhookEvents(relationship, previous, next, cause.initiatedBy, cause.at),
+  };
 }
 
 /**
@@ -253,5 +260,5 @@ export function dapRemovalEventsOf(
     target: { id: customerTenantId, displayName: customerTenantId, type: 'DapRelationship' },
     modifiedProperties: [],
   };
-  return { audits: [audit], notifications: [] };
+  return { audits: [audit], notifications: [], webhooks: [] };
 }

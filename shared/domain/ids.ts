@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const relationshipIdPattern =
@@ -22,4 +22,10 @@ export function newRelationshipId(partnerTenantId: string): string {
 
 export function partnerTenantOfRelationship(relationshipId: string): string | undefined {
   return relationshipIdPattern.exec(relationshipId)?.[2]?.toLowerCase();
+}
+
+/** Ids derived from what happened (GUID-shaped), so publishing the same event twice writes the same row. */
+export function eventId(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('|')).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { AccessAssignment, affectsAssignments, assignmentsAfter } from './assignments';
-import { Change, ChangeContext, emptyChange, eventsOfChange, stampEvents, Versioned } from './change';
+import { Change, ChangeContext, ChangeEvent, emptyChange, eventsOfChange, stampEvents, Versioned } from './change';
 import { assignmentEventsOf, eventsOf, expiryWarnings } from './events';
 import { DueEntry, jobIds } from './jobs';
 import { dueEntriesFor, nextExpiryWarning } from './maintenance';
 import { Operation } from './operations';
 import { Relationship, RelationshipRequest } from './relationships';
+import { assignmentWebhookEvents, expiringWebhookEvents, withWebhookSequence } from './webhooks';
 
 /**
  * The plans of every change to a relationship and what lives beside it in its partition (its
@@ -93,18 +94,26 @@ function pointerOf(relationship: Relationship): CustomerPointer[] {
     : [];
 }
 
+/** The relationship a change leaves (what its relationship write stores), if it writes one. */
+export function relationshipAfter(plan: RelationshipChange): Relationship | undefined {
+  const write = plan.writes.find((each) => each.kind === 'relationship');
+  return write?.kind === 'relationship' ? write.value : undefined;
+}
+
 /** Assignments a relationship born active can carry in its own creation (two actions and an audit entry each). */
 export const assignmentsAtCreation = 30;
 
 /**
  * A new relationship: its row and name in one transaction, with its audit entry; a default one is
- * born active, and one born active by implied consent (SPEC §15.2) with its template's assignments.
+ * born active (and sends its first webhook event, so its webhook sequence starts at 1), and one
+ * born active by implied consent (SPEC §15.2) with its template's assignments.
  */
 export function planCreate(
-  relationship: Relationship,
+  created: Relationship,
   context: ChangeContext,
   assignments: readonly AccessAssignment[] = [],
 ): RelationshipChange {
+  const relationship = withWebhookSequence(undefined, created);
   if (assignments.length > 0 && relationship.status !== 'active') {
     throw new Error('Only a relationship born active can be created with access assignments');
   }
@@ -146,15 +155,18 @@ export const needsAssignments = affectsAssignments;
  * merged at the ETag it was read with, the request or operation that records it, its name moved,
  * the due entries and customer pointer its new state needs, its events, and what it does to its
  * assignments (SPEC §2.1, §2.2): up to `assignmentsPerTransaction` in the same transaction, the
- * rest as a follow-up that the use case finishes at once and the job after a crash.
+ * rest as a follow-up that the use case finishes at once and the job after a crash. A change that
+ * sends webhook events moves the relationship's webhook sequence on in its own transaction, so
+ * their order is the order of the changes (webhooks.ts).
  */
 export function planTransition(
   current: Versioned<Relationship>,
-  next: Relationship,
+  decided: Relationship,
   context: ChangeContext,
   extras: { request?: RelationshipRequest; operation?: Operation; assignments?: AssignmentSet } = {},
 ): RelationshipChange {
   const previous = current.value;
+  const next = withWebhookSequence(previous, decided);
   const plan = change(next);
   plan.writes.push({ kind: 'relationship', value: next, etag: current.etag, request: extras.request });
   if (extras.operation) plan.writes.push({ kind: 'operation', value: extras.operation });
@@ -166,10 +178,6 @@ export function planTransition(
   if (previous.status !== 'active' && next.status === 'active') {
     plan.writes.push({ kind: 'grant', relationshipId: next.id, key: grantKey(next.roleIds), action: 'create' });
   }
-  if (affectsAssignments(previous, next)) {
-    if (!extras.assignments) throw new Error('This change affects assignments: read them with the relationship');
-    planAssignmentConsequences(plan, next, extras.assignments, context, true);
-  }
   // A template's relationship that the customer answered (or let expire) continues its onboarding
   // (SPEC §15.2): a follow-up of this very change, finished right after it and by its job after a crash.
   if (next.templateId && previous.status === 'approvalPending' && next.status !== 'approvalPending') {
@@ -179,14 +187,19 @@ export function planTransition(
     eventsOfChange(eventsOf(previous, next, context.initiatedBy, context.at)),
     context.changeId,
   );
+  if (affectsAssignments(previous, next)) {
+    if (!extras.assignments) throw new Error('This change affects assignments: read them with the relationship');
+    planAssignmentConsequences(plan, next, extras.assignments, context, true);
+  }
   return plan;
 }
 
 /**
  * What `next` does to the assignments as read: the grant swapped for the new role set (or
  * removed once the relationship ends), each live assignment cut to the relationship's roles or
- * deleted, up to one transaction's share, and a follow-up that reads them again once this is
- * stored (for the rest, and for any written meanwhile).
+ * deleted (each with its webhook event; their audit entry is the relationship's), up to one
+ * transaction's share, and a follow-up that reads them again once this is stored (for the rest,
+ * and for any written meanwhile).
  */
 function planAssignmentConsequences(
   plan: RelationshipChange,
@@ -200,14 +213,20 @@ function planAssignmentConsequences(
     if (set.grant) plan.writes.push({ kind: 'grant', relationshipId: next.id, key: set.grant, action: 'delete' });
     if (nextKey) plan.writes.push({ kind: 'grant', relationshipId: next.id, key: nextKey, action: 'create' });
   }
-  const etags = new Map(set.assignments.map((item) => [item.value.id, item.etag]));
+  const read = new Map(set.assignments.map((item) => [item.value.id, item]));
   const changed = assignmentsAfter(
     next,
     set.assignments.map((item) => item.value),
     context.at,
   );
   for (const value of changed.slice(0, assignmentsPerTransaction)) {
-    plan.writes.push({ kind: 'assignment', value, etag: etags.get(value.id) as string });
+    const current = read.get(value.id) as Versioned<AccessAssignment>;
+    plan.writes.push({ kind: 'assignment', value, etag: current.etag });
+    plan.events.push(
+      ...assignmentWebhookEvents(next, current.value, value, context.initiatedBy, context.at).map(
+        (event): ChangeEvent => ({ type: 'webhook', value: event }),
+      ),
+    );
   }
   if (relationshipChanged || changed.length > assignmentsPerTransaction)
     plan.followUps.push(finishLater(next, context.at));
@@ -253,8 +272,9 @@ export function planDelete(current: Versioned<Relationship>, context: ChangeCont
 
 /**
  * An expiry warning (SPEC §4, §9): the next one of the chain is scheduled whether or not this one
- * is sent (auto-extension may be switched off before then); when it is due, the notifications go
- * with a marker that only the first sender can insert. Their ids derive from what they announce.
+ * is sent (auto-extension may be switched off before then); when it is due, the notifications
+ * and webhook events go with a marker that only the first sender can insert. Their ids derive
+ * from what they announce.
  */
 export function planExpiryWarning(
   relationship: Relationship,
@@ -269,7 +289,11 @@ export function planExpiryWarning(
     const days = entry.days ?? 0;
     const key = `${relationship.endDateTime ?? ''}|${days}`;
     plan.writes.push({ kind: 'warningSent', relationshipId: relationship.id, key });
-    plan.events = eventsOfChange({ audits: [], notifications: expiryWarnings(relationship, days, context.at) });
+    plan.events = eventsOfChange({
+      audits: [],
+      notifications: expiryWarnings(relationship, days, context.at),
+      webhooks: expiringWebhookEvents(relationship, days, context.at),
+    });
   }
   return plan;
 }

@@ -49,6 +49,8 @@ export interface Relationship {
   endDateTime: string | null;
   /** When lockForApproval ran; the 90-day approval window counts from here. */
   lockedDateTime: string | null;
+  /** How many of its changes sent webhook events: orders their delivery (webhooks.ts). Not in Graph. */
+  webhookSequence?: number;
   /** The GDAP template it was made from (SPEC §15), never shown by Graph: its approval continues onboarding. */
   templateId?: string;
 }

@@ -1,6 +1,7 @@
 import { Change, ChangeContext, emptyChange, eventsOfChange, stampEvents, Versioned } from './change';
 import { jobIds } from './jobs';
-import { AccessApproval, AccessRequest, CaseChange, SupportRequest } from './support';
+import { AccessApproval, AccessRequest, CaseChange, SupportCase, SupportRequest } from './support';
+import { caseWebhookEvents } from './webhooks';
 
 /**
  * The plan of every change to a support case (SPEC §8): what the rules of support.ts decided,
@@ -74,7 +75,8 @@ export function planNewSupportRequest(request: SupportRequest): SupportChange {
 /**
  * What a rule decided for a case, as read: each changed row at its ETag (or inserted), a new
  * pending access request's expiry scheduled, a new approval indexed under its resource tenant,
- * and the audit entries with ids fixed by the change's id.
+ * the audit entries with ids fixed by the change's id, and the webhook events of what it does to
+ * access requests and approvals (SPEC §16).
  */
 export function planCaseChange(current: VersionedCase, decided: CaseChange, context: ChangeContext): SupportChange {
   const plan = change(current.request.value.id);
@@ -103,6 +105,14 @@ export function planCaseChange(current: VersionedCase, decided: CaseChange, cont
     if (etag === null)
       plan.pointers.push({ kind: 'resourceApproval', tenantId: value.resourceTenantId, approvalId: value.id });
   }
-  plan.events = stampEvents(eventsOfChange({ audits: decided.audits, notifications: [] }), context.changeId);
+  const before: SupportCase = {
+    request: current.request.value,
+    accessRequests: current.accessRequests.map((item) => item.value),
+    approvals: current.approvals.map((item) => item.value),
+  };
+  plan.events = stampEvents(
+    eventsOfChange({ audits: decided.audits, notifications: [], webhooks: caseWebhookEvents(before, decided) }),
+    context.changeId,
+  );
   return plan;
 }

@@ -1,6 +1,8 @@
 import { AccessFacts, AccessGrant, EffectiveAccess, PartnerUser, resolveEffectiveAccess } from '../domain/access';
+import { DapRelationship } from '../domain/dap';
 import { Principal, appRoles, hasAppRole } from '../domain/principal';
-import { hasDap } from './dap';
+import { findDap } from './dap';
+import { Stored } from './paging';
 import { activeRelationshipsWith, listChildren } from './relationships';
 import { assignmentFromRow, childKinds } from './rows';
 
@@ -10,9 +12,17 @@ import { assignmentFromRow, childKinds } from './rows';
  * Read fresh on every call, so a termination or removal takes effect at once.
  */
 export async function accessFacts(partnerTenantId: string, customerTenantId: string): Promise<AccessFacts> {
+  return (await accessFactsWithDap(partnerTenantId, customerTenantId)).facts;
+}
+
+/** The access facts and the DAP row they were read with (what removing the DAP is conditional on). */
+export async function accessFactsWithDap(
+  partnerTenantId: string,
+  customerTenantId: string,
+): Promise<{ facts: AccessFacts; dap: Stored<DapRelationship> | undefined }> {
   const [relationships, dap] = await Promise.all([
     activeRelationshipsWith(partnerTenantId, customerTenantId),
-    hasDap(partnerTenantId, customerTenantId),
+    findDap(partnerTenantId, customerTenantId),
   ]);
   const perRelationship = await Promise.all(
     relationships.map(async ({ value: relationship }) => {
@@ -29,7 +39,7 @@ export async function accessFacts(partnerTenantId: string, customerTenantId: str
         .filter((grant) => grant.roleIds.length > 0);
     }),
   );
-  return { customerTenantId, grants: perRelationship.flat(), hasDap: dap };
+  return { facts: { customerTenantId, grants: perRelationship.flat(), hasDap: dap !== undefined }, dap };
 }
 
 export async function effectiveAccessFor(

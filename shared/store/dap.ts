@@ -1,29 +1,41 @@
-import { odata } from '@azure/data-tables';
+import { odata, TransactionAction } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
-import { ChangeEvent } from '../domain/change';
+import { isLogEvent, webhookEventsOf } from '../domain/change';
+import { DapChange, DapRelationship } from '../domain/dap';
 import { eventRow } from './events';
-import { execute } from './executor';
+import { execute, RowOp } from './executor';
+import { Stored } from './paging';
 import { tenantPartitionOf } from './rows';
 import { ensureTables, isStatus, tableClient, tableNames } from './tables';
+import { webhookOutbound } from './webhooks';
 
-/** Legacy DAP relationships (SPEC §6): partition = partner tenant, row = customer tenant. */
+/**
+ * Legacy DAP relationships (SPEC §6): partition = partner tenant, row = customer tenant. A removal
+ * also creates `removed|{customer}|{createdDateTime}` in its transaction: the witness of its
+ * outbox (outbox.ts), which carries the partner's audit entry (SPEC §9) and any webhook event
+ * (SPEC §16) to their tables, and is removed once they are out.
+ */
 const dap = () => tableClient(tableNames.dapRelationships);
+const removedPrefix = 'removed|';
 
-export interface DapRelationship {
-  partnerTenantId: string;
-  customerTenantId: string;
-  createdDateTime: string;
+export type { DapRelationship };
+
+export async function findDap(
+  partnerTenantId: string,
+  customerTenantId: string,
+): Promise<Stored<DapRelationship> | undefined> {
+  await ensureTables();
+  try {
+    const row = await dap().getEntity<{ createdDateTime: string }>(partnerTenantId, customerTenantId);
+    return { value: { partnerTenantId, customerTenantId, createdDateTime: row.createdDateTime }, etag: row.etag };
+  } catch (error) {
+    if (isStatus(error, 404)) return undefined;
+    throw error;
+  }
 }
 
 export async function hasDap(partnerTenantId: string, customerTenantId: string): Promise<boolean> {
-  await ensureTables();
-  try {
-    await dap().getEntity(partnerTenantId, customerTenantId);
-    return true;
-  } catch (error) {
-    if (isStatus(error, 404)) return false;
-    throw error;
-  }
+  return (await findDap(partnerTenantId, customerTenantId)) !== undefined;
 }
 
 export async function importDap(relationship: DapRelationship): Promise<void> {
@@ -38,42 +50,35 @@ export async function importDap(relationship: DapRelationship): Promise<void> {
   );
 }
 
-export async function findDap(partnerTenantId: string, customerTenantId: string): Promise<DapRelationship | undefined> {
-  await ensureTables();
-  try {
-    const row = await dap().getEntity<{ createdDateTime: string }>(partnerTenantId, customerTenantId);
-    return { partnerTenantId, customerTenantId, createdDateTime: row.createdDateTime };
-  } catch (error) {
-    if (isStatus(error, 404)) return undefined;
-    throw error;
-  }
-}
-
 /**
- * Removes a DAP relationship with its audit entries (SPEC §9), through the executor: the entries
- * are the transaction (in the partner's log partition named by the customer) and witness the
- * removal, which follows as an outbound row, so a crash in between still removes the DAP (the
- * outbox's job does) and no entry ever speaks of a removal that does not happen.
+ * Stores a planned DAP removal through the one executor: the row goes and its witness comes in
+ * one transaction, so a crash after it still publishes the audit entry and webhook event (the
+ * publishEvents job), and a crash before it changes nothing. A transaction cannot make a deletion
+ * conditional, so a DAP removed meanwhile (404) is refused as `stale`: the caller reads again.
  */
-export async function removeDap(relationship: DapRelationship, events: readonly ChangeEvent[]): Promise<void> {
-  const partitionKey = tenantPartitionOf(relationship.partnerTenantId, relationship.customerTenantId);
-  const rows = events.map((event) => eventRow(event, partitionKey));
-  if (rows.length === 0) throw new Error('A DAP removal is recorded by at least one audit entry');
+export async function commitDapChange(change: DapChange): Promise<void> {
+  const [write] = change.writes;
+  const { partnerTenantId, customerTenantId, createdDateTime } = write.value;
+  const witness = { partitionKey: partnerTenantId, rowKey: `${removedPrefix}${customerTenantId}|${createdDateTime}` };
+  const actions: TransactionAction[] = [
+    ['delete', { partitionKey: partnerTenantId, rowKey: customerTenantId }],
+    ['create', witness],
+  ];
+  const logPartition = tenantPartitionOf(partnerTenantId, customerTenantId);
+  const audits = change.events
+    .filter(isLogEvent)
+    .map((event): RowOp => ({ table: tableNames.tenants, mode: 'insert', entity: eventRow(event, logPartition) }));
+  const webhooks = await webhookOutbound(webhookEventsOf(change.events));
   await execute({
     before: [],
-    transaction: { table: tableNames.tenants, actions: rows.map((row) => ['create', row]) },
+    transaction: { table: tableNames.dapRelationships, actions },
     outbound: {
       changeId: randomUUID(),
-      rows: [
-        {
-          table: tableNames.dapRelationships,
-          mode: 'delete',
-          entity: { partitionKey: relationship.partnerTenantId, rowKey: relationship.customerTenantId },
-        },
-      ],
-      witness: { table: tableNames.tenants, partitionKey, rowKey: rows[0].rowKey },
+      rows: [...audits, ...(webhooks?.rows ?? [])],
+      messages: webhooks?.messages ?? [],
+      witness: { table: tableNames.dapRelationships, ...witness },
     },
-    after: [],
+    after: [{ table: tableNames.dapRelationships, mode: 'delete', entity: witness }],
   });
 }
 
@@ -81,7 +86,8 @@ export async function listDap(partnerTenantId: string): Promise<DapRelationship[
   await ensureTables();
   const found: DapRelationship[] = [];
   const rows = dap().listEntities<{ createdDateTime: string }>({
-    queryOptions: { filter: odata`PartitionKey eq ${partnerTenantId}` },
+    // Customer tenant ids (GUIDs) sort before the `removed|` witnesses.
+    queryOptions: { filter: odata`PartitionKey eq ${partnerTenantId} and RowKey lt ${removedPrefix}` },
   });
   for await (const row of rows) {
     found.push({ partnerTenantId, customerTenantId: String(row.rowKey), createdDateTime: row.createdDateTime });

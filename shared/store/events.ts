@@ -1,5 +1,5 @@
 import { odata } from '@azure/data-tables';
-import { ChangeEvent } from '../domain/change';
+import { LogEvent } from '../domain/change';
 import { AuditEntry, Notification } from '../domain/events';
 import { fromGraphDateTime } from '../domain/time';
 import { CollectionQuery, CollectionSpec } from '../query/odata';
@@ -20,6 +20,7 @@ import { ensureTables, tableClient, tableNames } from './tables';
  *     and no crash can separate it from the change;
  *   - otherwise (a support case lives in another table) through the outbox (outbox.ts), in its
  *     tenant's partition named by the change's aggregate.
+ * Webhook events are never rows here: the outbox publishes them (webhooks.ts).
  */
 const own = { audit: 'aud|', notification: 'ntf|' } as const;
 const beside = { audit: 'caud|', notification: 'cntf|' } as const;
@@ -30,17 +31,17 @@ export function newestFirstKey(timestamp: string, id: string): string {
   return `${String(inverted).padStart(16, '0')}|${id}`;
 }
 
-function timeOf(event: ChangeEvent): string {
+function timeOf(event: LogEvent): string {
   return event.type === 'audit' ? event.value.activityDateTime : event.value.createdDateTime;
 }
 
 /** The RowKey prefix under which `tenantId`'s events of one kind live in a partition of `partitionTenant`. */
-function prefixFor(type: ChangeEvent['type'], tenantId: string, partitionTenant: string): string {
+function prefixFor(type: LogEvent['type'], tenantId: string, partitionTenant: string): string {
   return tenantId === partitionTenant ? own[type] : `${beside[type]}${tenantId}|`;
 }
 
 /** The row of an event stored in `partitionKey` (its tenant's own, or beside a change of another tenant's). */
-export function eventRow(event: ChangeEvent, partitionKey: string): Entity {
+export function eventRow(event: LogEvent, partitionKey: string): Entity {
   const rowKey =
     prefixFor(event.type, event.value.tenantId, tenantOfPartition(partitionKey)) +
     newestFirstKey(timeOf(event), event.value.id);
@@ -114,7 +115,7 @@ export function notificationFromRow(row: Record<string, unknown>): Notification 
 const tenants = () => tableClient(tableNames.tenants);
 
 /** A tenant's own partitions and the partitions of the relationships it is the customer of. */
-async function sourcesOf(tenantId: string, type: ChangeEvent['type']): Promise<RowSource[]> {
+async function sourcesOf(tenantId: string, type: LogEvent['type']): Promise<RowSource[]> {
   const partitionKeys = await customerEventPartitions(tenantId);
   return [
     ...tenantPartitions(tenantId).map((partitionKey) => ({

@@ -2,24 +2,35 @@ import { DateTime } from 'luxon';
 import { DueEntry, jobIds } from '../domain/jobs';
 import { toGraphDateTime } from '../domain/time';
 import { dueRow } from './dueIndex';
+import { sendQueueMessage } from './queues';
 import { RowOp, writeRows } from './rowOps';
 import { ensureTables, isStatus, tableClient, TableName, tableNames } from './tables';
 
 /**
  * The one outbox. A change stores what it can in its own transaction; rows it must write in other
- * partitions (a support change's audit entries in each tenant's log; later webhook deliveries)
- * cannot join it. They ride in a recovery entry, a due entry of the publishEvents job written just
- * before the transaction, which names a *witness*: a row the transaction creates, so it exists if
- * and only if the change was stored. The change writes them itself right after and removes the
- * entry; after a crash in between, the job does, with one point read of the witness and no scan.
- * Rows are inserts whose keys hold what they say (event ids are fixed before anything is written),
- * so writing them twice is harmless.
+ * partitions (a support change's audit entries in each tenant's log; webhook deliveries, webhooks.ts)
+ * cannot join it, nor can the queue messages that hand work to other instances (a delivery's
+ * "deliver this resource's events"). They ride in a recovery entry, a due entry of the
+ * publishEvents job written just before the transaction, which names a *witness*: a row the
+ * transaction creates, so it exists if and only if the change was stored. The change writes the
+ * rows and then sends the messages itself right after, and removes the entry; after a crash in
+ * between, the job does, with one point read of the witness and no scan. Rows are inserts whose
+ * keys hold what they say (event ids are fixed before anything is written), so writing them twice
+ * is harmless; a message sent twice is handled twice, which every queue handler allows.
  */
 export interface Outbound {
   /** Names the recovery entry; fresh per change. */
   changeId: string;
   rows: RowOp[];
+  /** Sent once the rows are stored (their handlers read them). */
+  messages?: OutboundMessage[];
   witness: { table: TableName; partitionKey: string; rowKey: string };
+}
+
+/** A queue message of the outbox: its logical queue name (queues.ts) and JSON payload. */
+export interface OutboundMessage {
+  queue: string;
+  payload: unknown;
 }
 
 /**
@@ -32,10 +43,11 @@ const recoveryDelayMinutes = 2;
 interface RecoveryData {
   witness: Outbound['witness'];
   rows: RowOp[];
+  messages?: OutboundMessage[];
 }
 
 export function recoveryEntryFor(outbound: Outbound, realNow: DateTime = DateTime.utc()): RowOp {
-  const data: RecoveryData = { witness: outbound.witness, rows: outbound.rows };
+  const data: RecoveryData = { witness: outbound.witness, rows: outbound.rows, messages: outbound.messages };
   const entry: DueEntry = {
     job: jobIds.publishEvents,
     dueAt: toGraphDateTime(realNow.plus({ minutes: recoveryDelayMinutes })),
@@ -45,8 +57,9 @@ export function recoveryEntryFor(outbound: Outbound, realNow: DateTime = DateTim
   return { table: tableNames.dueIndex, mode: 'insert', entity: dueRow(entry) };
 }
 
-export async function writeOutbound(outbound: Outbound): Promise<void> {
+export async function writeOutbound(outbound: Pick<Outbound, 'rows' | 'messages'>): Promise<void> {
   await writeRows(outbound.rows);
+  await Promise.all((outbound.messages ?? []).map((message) => sendQueueMessage(message.queue, message.payload)));
 }
 
 export async function removeRecoveryEntry(entity: { partitionKey: string; rowKey: string }): Promise<void> {
@@ -54,13 +67,15 @@ export async function removeRecoveryEntry(entity: { partitionKey: string; rowKey
 }
 
 /**
- * A recovery entry's work (the publishEvents job): writes its rows if their change was stored (its
- * witness exists), nothing otherwise. Returns how many rows it wrote; the job removes the entry.
+ * A recovery entry's work (the publishEvents job): writes its rows and sends its messages if their
+ * change was stored (its witness exists), nothing otherwise. Returns how many rows and messages it
+ * published; the job removes the entry.
  */
 export async function recoverOutbound(entry: DueEntry): Promise<number> {
   await ensureTables();
   const data = JSON.parse(entry.data ?? '{"rows":[]}') as RecoveryData;
-  if (data.rows.length === 0 || !data.witness) return 0;
+  const published = data.rows.length + (data.messages?.length ?? 0);
+  if (published === 0 || !data.witness) return 0;
   try {
     await tableClient(data.witness.table).getEntity(data.witness.partitionKey, data.witness.rowKey, {
       queryOptions: { select: ['RowKey'] },
@@ -69,6 +84,6 @@ export async function recoverOutbound(entry: DueEntry): Promise<number> {
     if (isStatus(error, 404)) return 0;
     throw error;
   }
-  await writeRows(data.rows);
-  return data.rows.length;
+  await writeOutbound(data);
+  return published;
 }

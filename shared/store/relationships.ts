@@ -1,4 +1,6 @@
 import { odata, TableEntityResult, TransactionAction } from '@azure/data-tables';
+import { randomUUID } from 'node:crypto';
+import { isLogEvent, webhookEventsOf } from '../domain/change';
 import { isGuid, partnerTenantOfRelationship } from '../domain/ids';
 import { AssignmentSet, RelationshipChange, RelationshipWrite } from '../domain/relationshipChanges';
 import { normalizeName, Relationship, RelationshipRequest } from '../domain/relationships';
@@ -7,6 +9,7 @@ import { customerPointers, pointerWrite } from './customerPointers';
 import { dueEntryWrites } from './dueIndex';
 import { eventRow } from './events';
 import { Committed, execute, StoragePlan } from './executor';
+import { RowOp } from './rowOps';
 import { NameChange, planNames, withNames } from './names';
 import { pageInMemory } from '../query/paging';
 import { Keyed, Page, queryCollection, Stored } from './paging';
@@ -34,16 +37,21 @@ import {
   warningSentRow,
 } from './rows';
 import { ensureTables, ignoreStatus, isStatus, tableClient, tableNames } from './tables';
+import { webhookOutbound } from './webhooks';
 
 /**
  * Relationships and everything that lives beside them in their partition (row layout in rows.ts):
  * reads, and `commitRelationshipChange`, which turns a planned `RelationshipChange` into one
  * transaction in the relationship's partition (its rows, its events for the partner and, beside
- * them, for the customer) with its due entries and customer pointer written just before, and runs
- * it through the one executor. A deleted relationship with children is first tombstoned and then
- * removed (`removeTombstone`).
+ * them, for the customer) with its due entries and customer pointer written just before, and its
+ * webhook deliveries through the outbox when a tenant of them subscribes, and runs it through the
+ * one executor. A deleted relationship with children is first tombstoned and then removed
+ * (`removeTombstone`).
  */
 export { newRelationshipIdBesideName, relationshipFromRow, relationshipToRow };
+
+/** `chg|{changeId}`: the outbox's witness of a change that creates no event row (rows.ts). */
+const changeMarkerPrefix = 'chg|';
 
 const relationships = () => tableClient(tableNames.tenants);
 
@@ -218,7 +226,8 @@ export async function commitRelationshipChange(change: RelationshipChange): Prom
     if (write.kind === 'assignment') assignmentAt ??= actions.length;
     actions.push(...actionsOf(write, partitionKey));
   }
-  actions.push(...change.events.map((event): TransactionAction => ['create', eventRow(event, partitionKey)]));
+  const logRows = change.events.filter(isLogEvent).map((event) => eventRow(event, partitionKey));
+  actions.push(...logRows.map((row): TransactionAction => ['create', row]));
   const names: NameChange = {
     ...change.names,
     partnerTenantId: change.relationship.partnerTenantId,
@@ -229,15 +238,33 @@ export async function commitRelationshipChange(change: RelationshipChange): Prom
   actions.push(...namePlan.actions);
   // A draft has no children: once it is marked, its row goes at once.
   const removed = change.writes.filter((write) => write.kind === 'remove');
+  const after: RowOp[] = removed.map((write) => ({
+    table: tableNames.tenants,
+    mode: 'delete',
+    entity: { partitionKey, rowKey: relationshipKey(write.value.id) },
+  }));
   const plan: StoragePlan = {
     before: [...dueEntryWrites([...change.schedule, ...change.followUps]), ...change.pointers.map(pointerWrite)],
     transaction: actions.length > 0 ? { table: tableNames.tenants, actions } : undefined,
-    after: removed.map((write) => ({
-      table: tableNames.tenants,
-      mode: 'delete',
-      entity: { partitionKey, rowKey: relationshipKey(write.value.id) },
-    })),
+    after,
   };
+  const webhooks = await webhookOutbound(webhookEventsOf(change.events));
+  if (webhooks && plan.transaction) {
+    // The witness: an event row the transaction creates, or (a follow-up, which has none) a marker
+    // created with it and removed once the deliveries are out. A crash leaves that marker behind.
+    const changeId = randomUUID();
+    let witness = logRows[0];
+    if (!witness) {
+      witness = { partitionKey, rowKey: `${changeMarkerPrefix}${changeId}` };
+      actions.push(['create', witness]);
+      after.push({ table: tableNames.tenants, mode: 'delete', entity: witness });
+    }
+    plan.outbound = {
+      changeId,
+      ...webhooks,
+      witness: { table: tableNames.tenants, partitionKey, rowKey: witness.rowKey },
+    };
+  }
   const run = () => execute(plan);
   const committed = await withNames(names, namePlan, holdsName, run);
   return {

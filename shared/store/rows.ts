@@ -28,6 +28,8 @@ import { encodeKey } from './tables';
  *   aud|{newest first}|{eventId}  the tenant's audit log (SPEC §9; events.ts)
  *   ntf|{newest first}|{eventId}  the tenant's notifications
  *   caud|{tenantId}|…, cntf|…     another tenant's copies of a change's events, beside the change
+ *   chg|{changeId}                the outbox's witness of a change with webhook deliveries and no
+ *                                 event row of its own (relationships.ts), until they are out
  */
 export type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 
@@ -141,6 +143,7 @@ export function relationshipToRow(relationship: Relationship): Entity {
     activatedDateTime: relationship.activatedDateTime ?? '',
     endDateTime: relationship.endDateTime ?? '',
     lockedDateTime: relationship.lockedDateTime ?? '',
+    webhookSequence: relationship.webhookSequence ?? 0,
     // Set once at creation and never removed, so merges that leave it out keep it.
     ...(relationship.templateId ? { templateId: relationship.templateId } : {}),
   };
@@ -194,8 +197,16 @@ export function relationshipFromRow(row: Record<string, unknown>): Relationship 
     activatedDateTime: optionalString(row.activatedDateTime),
     endDateTime: optionalString(row.endDateTime),
     lockedDateTime: optionalString(row.lockedDateTime),
+    ...sequenceFromRow(row),
     ...(optionalString(row.templateId) ? { templateId: String(row.templateId) } : {}),
   };
+}
+
+/** Rows written before webhooks carry no sequence: it starts at 0 (and is then left out). */
+function sequenceFromRow(row: Record<string, unknown>): { webhookSequence?: number } {
+  return typeof row.webhookSequence === 'number' && row.webhookSequence > 0
+    ? { webhookSequence: row.webhookSequence }
+    : {};
 }
 
 const requestPropertyPrefix = 'request_';
@@ -242,6 +253,7 @@ export function assignmentFromRow(row: Record<string, unknown>): AccessAssignmen
     status: row.status as AccessAssignment['status'],
     createdDateTime: String(row.createdDateTime),
     lastModifiedDateTime: String(row.lastModifiedDateTime),
+    ...sequenceFromRow(row),
   };
 }
 

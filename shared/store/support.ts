@@ -9,6 +9,7 @@ import {
   SupportRequest,
   supportRequestOf,
 } from '../domain/support';
+import { isLogEvent, webhookEventsOf } from '../domain/change';
 import { SupportChange, SupportPointer, VersionedCase } from '../domain/supportChanges';
 import { dueEntryWrites } from './dueIndex';
 import { eventRow } from './events';
@@ -17,6 +18,7 @@ import { Stored } from './paging';
 import { RowOp } from './rowOps';
 import { Entity, tenantPartitionOf } from './rows';
 import { ensureTables, isStatus, tableClient, tableNames } from './tables';
+import { webhookOutbound } from './webhooks';
 
 /**
  * Support requests and Microsoft Support access requests in Table Storage (SPEC §8, §12).
@@ -280,8 +282,9 @@ function actionOf(write: SupportChange['writes'][number]): TransactionAction {
 /**
  * Stores a change to a case in one transaction conditional on the ETags the case was read with;
  * losing to another writer is a `stale` error (the caller re-reads and decides again). Pointers and
- * due entries go first; the audit entries and the engineer's load row of a closed request follow
- * through the outbox, with a witness row in the transaction. Returns the case as now stored.
+ * due entries go first; the audit entries, the engineer's load row of a closed request and the
+ * webhook deliveries of subscribed tenants (SPEC §16) follow through the outbox, with a witness
+ * row in the transaction. Returns the case as now stored.
  */
 export async function commitSupportChange(
   current: StoredCase | undefined,
@@ -290,12 +293,14 @@ export async function commitSupportChange(
 ): Promise<StoredCase> {
   const partitionKey = change.supportRequestId;
   const actions = change.writes.map(actionOf);
+  const webhooks = await webhookOutbound(webhookEventsOf(change.events));
   const outbound: RowOp[] = [
-    ...change.events.map((event): RowOp => {
+    ...change.events.filter(isLogEvent).map((event): RowOp => {
       const logPartition = tenantPartitionOf(event.value.tenantId, partitionKey);
       return { table: tableNames.tenants, mode: 'insert', entity: eventRow(event, logPartition) };
     }),
     ...change.afterwards.map(pointerRow),
+    ...(webhooks?.rows ?? []),
   ];
   const witness = { table: tableNames.supportRequests, partitionKey, rowKey: `${witnessPrefix}${changeId}` };
   if (outbound.length > 0) actions.push(['create', { partitionKey, rowKey: witness.rowKey }]);
@@ -306,7 +311,7 @@ export async function commitSupportChange(
     ({ etags } = await execute({
       before: [...dueEntryWrites(change.schedule), ...change.pointers.map(pointerRow)],
       transaction: { table: tableNames.supportRequests, actions },
-      outbound: outbound.length > 0 ? { changeId, rows: outbound, witness } : undefined,
+      outbound: outbound.length > 0 ? { changeId, rows: outbound, messages: webhooks?.messages, witness } : undefined,
       after: [],
     }));
   } catch (error) {

@@ -19,11 +19,13 @@ export const tableNames = {
   supportRequests: 'SupportRequests',
   supportIndex: 'SupportIndex',
   supportEngineers: 'SupportEngineers',
+  /** Webhook registrations, and per tenant its deliveries and audit records (webhooks.ts). */
+  webhooks: 'Webhooks',
   /** GDAP templates, their names and their customers' ties (templates.ts, SPEC §15). */
   gdapTemplates: 'GdapTemplates',
   /** Bulk jobs and their items (gdapJobs.ts, SPEC §15.4). */
   gdapJobs: 'GdapJobs',
-  /** Service-wide settings: the stored sandbox clock (sandboxClock.ts). */
+  /** Service-wide settings: the stored sandbox clock (sandboxClock.ts), a generated webhook signing key (signingKey.ts). */
   settings: 'Settings',
 } as const;
 export type TableName = (typeof tableNames)[keyof typeof tableNames];

@@ -33,12 +33,13 @@ const queueOption = (options: TestHostOptions) =>
 /**
  * One local host for the test file: started before its tests, closed after them. The client and
  * the host's URL are ready inside tests (and in `beforeAll` hooks declared after this call).
+ * `runQueues`: the host also runs the queue triggers (webhook delivery), polling often.
  */
-export function useTestHost(): { client: Client; host: { readonly url: string } } {
+export function useTestHost(options: { runQueues?: boolean } = {}): { client: Client; host: { readonly url: string } } {
   const client = new Client('');
   let started: TestHost | undefined;
   beforeAll(async () => {
-    started = await startTestHost();
+    started = await startTestHost(options);
     client.baseUrl = started.url;
   });
   afterAll(() => started?.close());

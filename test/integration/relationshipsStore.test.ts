@@ -13,7 +13,13 @@ import { listAuditEntries } from '../../shared/store/events';
 import { Page } from '../../shared/store/paging';
 import { storeRelationshipChange } from '../../shared/app/relationshipStore';
 import { ChangeContext } from '../../shared/domain/change';
-import { needsAssignments, planCreate, planDelete, planTransition } from '../../shared/domain/relationshipChanges';
+import {
+  needsAssignments,
+  planCreate,
+  planDelete,
+  planTransition,
+  relationshipAfter,
+} from '../../shared/domain/relationshipChanges';
 import { refusalAsDomainError } from '../../shared/store/executor';
 import {
   findRelationship,
@@ -46,8 +52,9 @@ async function committed<T>(write: () => Promise<T>): Promise<T> {
 }
 
 async function insertRelationship(relationship: Relationship, cause: ChangeCause): Promise<Stored<Relationship>> {
-  const stored = await committed(() => storeRelationshipChange(planCreate(relationship, contextOf(cause)), now));
-  return { value: relationship, etag: stored.relationshipEtag as string };
+  const change = planCreate(relationship, contextOf(cause));
+  const stored = await committed(() => storeRelationshipChange(change, now));
+  return { value: relationshipAfter(change) as Relationship, etag: stored.relationshipEtag as string };
 }
 
 async function replaceRelationship(
@@ -60,7 +67,7 @@ async function replaceRelationship(
   const assignments = needsAssignments(previous, next) ? await readAssignmentSet(previous) : undefined;
   const change = planTransition({ value: previous, etag }, next, contextOf(cause), { ...extras, assignments });
   const stored = await committed(() => storeRelationshipChange(change, now));
-  return { value: next, etag: stored.relationshipEtag as string };
+  return { value: relationshipAfter(change) as Relationship, etag: stored.relationshipEtag as string };
 }
 
 async function deleteRelationship(relationship: Relationship, etag: string, cause: ChangeCause): Promise<void> {
@@ -154,7 +161,8 @@ describe('relationships store', () => {
         lockedDateTime: '2026-03-10T09:00:00.0000000Z',
       };
       const stored = await insertRelationship(relationship, cause);
-      expect(stored.value).toEqual(relationship);
+      // Born active, it sent its first webhook event (SPEC §16): the sequence that orders them is kept.
+      expect(stored.value).toEqual({ ...relationship, webhookSequence: 1 });
       expect(stored.etag).toMatch(/\S/);
       // The API ETag wraps the real storage ETag and unwraps to it.
       expect(fromApiEtag(toApiEtag(stored.etag))).toBe(stored.etag);
@@ -162,7 +170,7 @@ describe('relationships store', () => {
       const found = await findRelationship(relationship.id);
       expect(found).toEqual(stored);
       // Ids are case-insensitive GUIDs.
-      expect((await findRelationship(relationship.id.toUpperCase()))?.value).toEqual(relationship);
+      expect((await findRelationship(relationship.id.toUpperCase()))?.value).toEqual(stored.value);
     });
 
     it('preserves nulls: no customer, no activation, no end, not locked', async () => {
@@ -675,7 +683,7 @@ describe('relationships store', () => {
       );
       await replaceRelationship(open, approved, stored.etag, cause);
       const page = await listCustomerRelationships(customer, query(), relationshipCollection);
-      expect(page.items.map((item) => item.value)).toEqual([approved]);
+      expect(page.items.map((item) => item.value)).toEqual([{ ...approved, webhookSequence: 1 }]);
       expect(page.items[0].value.customer).toEqual({ tenantId: customer, displayName: 'Fabrikam' });
     });
 

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { AccessAssignment } from '../../shared/domain/assignments';
-import { ChangeContext } from '../../shared/domain/change';
+import { ChangeContext, webhookEventsOf } from '../../shared/domain/change';
 import { jobIds } from '../../shared/domain/jobs';
 import {
   assignmentsPerTransaction,
@@ -10,9 +10,13 @@ import {
   planCreate,
   planDelete,
   planExpiryWarning,
+  planFinishAssignments,
   planTransition,
   RelationshipChange,
+  relationshipAfter,
 } from '../../shared/domain/relationshipChanges';
+import { planDapRemoval } from '../../shared/domain/dap';
+import { relationshipWebhookEvents, withWebhookSequence } from '../../shared/domain/webhooks';
 import {
   activateDefault,
   applyRequestAction,
@@ -237,7 +241,7 @@ describe('relationship plans', () => {
     expect(deletion.writes.map((write) => write.kind)).toEqual(['assignment']);
   });
 
-  it('an expiry warning marks itself sent, notifies both tenants and schedules the next one', () => {
+  it('an expiry warning marks itself sent, notifies both tenants (and their webhooks) and schedules the next one', () => {
     const active = activateDefault({ ...draft(), duration: 'P60D' }, t0);
     const entry = {
       job: jobIds.sendExpiryWarnings,
@@ -247,7 +251,12 @@ describe('relationship plans', () => {
     };
     const plan = planExpiryWarning(active, entry, true, context());
     expect(plan.writes).toEqual([{ kind: 'warningSent', relationshipId: active.id, key: `${active.endDateTime}|30` }]);
-    expect(plan.events.map((event) => event.value.tenantId)).toEqual([partnerTenantId, customerTenantId]);
+    expect(plan.events.map((event) => [event.type, event.value.tenantId])).toEqual([
+      ['notification', partnerTenantId],
+      ['notification', customerTenantId],
+      ['webhook', partnerTenantId],
+      ['webhook', customerTenantId],
+    ]);
     expect(plan.schedule).toEqual([expect.objectContaining({ job: jobIds.sendExpiryWarnings, days: 7 })]);
     expect(planExpiryWarning(active, entry, false, context()).writes).toEqual([]);
   });
@@ -259,6 +268,88 @@ describe('relationship plans', () => {
     const second = planTransition({ value: current, etag: 'e' }, locked, context());
     const ids = [...first.events, ...second.events].map((event) => event.value.id);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe('webhook events in plans (SPEC §16)', () => {
+  const webhooks = (plan: RelationshipChange) =>
+    webhookEventsOf(plan.events).map((event) => [event.eventName, event.tenantId, event.stream.sequence]);
+
+  it('approve sends approved and activated to both tenants, moving the webhook sequence on in its own write', () => {
+    const locked = applyRequestAction(draft(), 'lockForApproval', partner, t0);
+    const active = applyRequestAction(locked, 'approve', customer, t0.plus({ days: 1 }), 'Contoso');
+    const decision = context(t0.plus({ days: 1 }));
+    const plan = planTransition({ value: locked, etag: 'e2' }, active, decision);
+    // The sequence that orders a resource's deliveries is stored by the change's conditional transaction.
+    expect(relationshipAfter(plan)).toEqual({ ...active, webhookSequence: 1 });
+    expect(webhooks(plan)).toEqual([
+      ['granular-admin-relationship-approved', partnerTenantId, 1],
+      ['granular-admin-relationship-activated', partnerTenantId, 1],
+      ['granular-admin-relationship-approved', customerTenantId, 1],
+      ['granular-admin-relationship-activated', customerTenantId, 1],
+    ]);
+    // Their ids are the transition's (the change's id stamps only log events), so a repeat is the same event.
+    expect(webhookEventsOf(plan.events).map((event) => event.id)).toEqual(
+      relationshipWebhookEvents(locked, withWebhookSequence(locked, active), decision.initiatedBy, decision.at).map(
+        (event) => event.id,
+      ),
+    );
+    // A change that sends none leaves the sequence where it was.
+    const renamed = planTransition(
+      { value: { ...active, webhookSequence: 1 }, etag: 'e' },
+      { ...active, displayName: 'New', webhookSequence: 1 },
+      context(),
+    );
+    expect(webhooks(renamed)).toEqual([]);
+    expect(relationshipAfter(renamed)?.webhookSequence).toBe(1);
+  });
+
+  it('a termination tells of each assignment it deletes, in its transaction and in the follow-up', () => {
+    const active = { ...activateDefault(draft(), t0), webhookSequence: 1 };
+    const terminated = applyRequestAction(active, 'terminate', partner, t0.plus({ days: 2 }));
+    const assignments = Array.from({ length: assignmentsPerTransaction + 2 }, (_, n) => ({
+      value: { ...assignment(n, [roles.exchangeAdministrator], active), webhookSequence: 1 },
+      etag: `a${n}`,
+    }));
+    const plan = planTransition({ value: active, etag: 'e3' }, terminated, context(t0.plus({ days: 2 })), {
+      assignments: { assignments, grant: grantKey(active.roleIds) },
+    });
+    const events = webhooks(plan);
+    expect(events.slice(0, 2)).toEqual([
+      ['granular-admin-relationship-terminated', partnerTenantId, 2],
+      ['granular-admin-relationship-terminated', customerTenantId, 2],
+    ]);
+    // Assignments are the partner's own: one `deleted` each, second in its own stream.
+    expect(events.slice(2)).toEqual(
+      Array.from({ length: assignmentsPerTransaction }, () => [
+        'granular-admin-access-assignment-deleted',
+        partnerTenantId,
+        2,
+      ]),
+    );
+    const rest = assignments.slice(assignmentsPerTransaction);
+    const finish = planFinishAssignments(relationshipAfter(plan) as typeof active, { assignments: rest }, context());
+    expect(webhooks(finish)).toEqual([
+      ['granular-admin-access-assignment-deleted', partnerTenantId, 2],
+      ['granular-admin-access-assignment-deleted', partnerTenantId, 2],
+    ]);
+  });
+
+  it('a DAP removal deletes its row and tells its partner, with an id its creation time sets apart', () => {
+    const dap = { partnerTenantId, customerTenantId, createdDateTime: toGraphDateTime(t0) };
+    const plan = planDapRemoval({ value: dap, etag: 'd' }, context());
+    expect(plan.writes).toEqual([{ kind: 'remove', value: dap, etag: 'd' }]);
+    const [event] = webhookEventsOf(plan.events);
+    expect(event).toMatchObject({
+      eventName: 'dap-admin-relationship-terminated',
+      tenantId: partnerTenantId,
+      resourcePath: `/v1/dapRelationships/${customerTenantId}`,
+    });
+    const again = planDapRemoval(
+      { value: { ...dap, createdDateTime: toGraphDateTime(t0.plus({ days: 1 })) }, etag: 'e' },
+      context(),
+    );
+    expect(webhookEventsOf(again.events)[0].id).not.toBe(event.id);
   });
 });
 
@@ -328,7 +419,10 @@ describe('support case plans', () => {
         subjectId: decided.accessRequests[0].id,
       },
     ]);
-    expect(plan.events.map((event) => event.value.tenantId)).toEqual([partnerTenantId]);
+    expect(plan.events.map((event) => [event.type, event.value.tenantId])).toEqual([
+      ['audit', partnerTenantId],
+      ['webhook', partnerTenantId],
+    ]);
 
     const opened: VersionedCase = { ...current, accessRequests: [{ value: decided.accessRequests[0], etag: 'q' }] };
     const approved = planCaseChange(
