@@ -88,17 +88,7 @@ export class Fleet {
 
   /** Every item of a job, following nextLinks. */
   async items(token: string, location: string, query = ''): Promise<Json[]> {
-    const items: Json[] = [];
-    let url: string | undefined = `${location}/items${query}`;
-    while (url) {
-      const page: CallResult<{ value: Json[]; '@odata.nextLink'?: string }> = expectOk(
-        await this.client.call<{ value: Json[]; '@odata.nextLink'?: string }>('GET', url, { token }),
-        200,
-      );
-      items.push(...page.body.value);
-      url = page.body['@odata.nextLink'];
-    }
-    return items;
+    return this.allPages(token, `${location}/items${query}`);
   }
 
   async relationship(token: string, id: unknown): Promise<Json> {
@@ -132,23 +122,18 @@ export class Fleet {
   /** The partner's audit entries of one activity (read by a Global Administrator of the partner). */
   async audits(partnerTenantId: string, activity: string): Promise<Json[]> {
     const token = await this.client.token({ tid: partnerTenantId, wids: [roles.globalAdministrator] });
-    const found: Json[] = [];
-    let url: string | undefined =
-      `/v1.0/auditLogs/directoryAudits?$top=300&$filter=activityDisplayName eq '${activity.replace(/'/g, "''")}'`;
-    while (url) {
-      const page: CallResult<{ value: Json[]; '@odata.nextLink'?: string }> = expectOk(
-        await this.client.call<{ value: Json[]; '@odata.nextLink'?: string }>('GET', url, { token }),
-        200,
-      );
-      found.push(...page.body.value);
-      url = page.body['@odata.nextLink'];
-    }
-    return found;
+    const filter = `activityDisplayName eq '${activity.replace(/'/g, "''")}'`;
+    return this.allPages(token, `/v1.0/auditLogs/directoryAudits?$top=300&$filter=${filter}`);
   }
 
   async partnerRelationships(token: string): Promise<Json[]> {
+    return this.allPages(token, `${relationshipsUrl}?$top=300`);
+  }
+
+  /** Every entry of a collection, following its nextLinks. */
+  async allPages(token: string, first: string): Promise<Json[]> {
     const found: Json[] = [];
-    let url: string | undefined = `${relationshipsUrl}?$top=300`;
+    let url: string | undefined = first;
     while (url) {
       const page: CallResult<{ value: Json[]; '@odata.nextLink'?: string }> = expectOk(
         await this.client.call<{ value: Json[]; '@odata.nextLink'?: string }>('GET', url, { token }),
