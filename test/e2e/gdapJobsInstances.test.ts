@@ -8,6 +8,9 @@ import { Client, startIsolatedTestHost, startTestHost, testQueueSettings, TestHo
  * Two instances of the service on one storage account share one job (SPEC §15.4): each takes some
  * of its queue messages, and no item is handled twice.
  */
+// 150 customers on two hosts: the job is given up to 120 s (settledJob) on a shared machine.
+jest.setTimeout(180_000);
+
 describe('a job on two instances', () => {
   let first: TestHost;
   let second: TestHost;
