@@ -36,7 +36,7 @@ import {
   replaceRegistration,
   sendDeliveryMessage,
   StreamRow,
-  updateDelivery,
+  updateDeliveries,
 } from '../store/webhooks';
 import { actingAs, Caller } from './caller';
 import { decideAndCommit } from './commit';
@@ -234,59 +234,89 @@ export async function deliverStream(message: DeliveryMessage): Promise<void> {
     return { registration, rows };
   };
   let { registration, rows } = await read();
-  /** Stores a row's new value; undefined (and a fresh read) when another instance changed it first. */
+  /**
+   * Stores rows' new values in one transaction; false (and a fresh read) when another instance
+   * changed one of them first.
+   */
   const write = async (
-    row: StreamRow,
-    value: Delivery,
+    updates: readonly { row: StreamRow; value: Delivery }[],
     pruned: readonly string[] = [],
-  ): Promise<string | undefined> => {
-    const etag = await updateDelivery(value, row.etag, pruned);
-    if (etag)
-      rows = rows
-        .filter((other) => !pruned.includes(other.rowKey))
-        .map((other) => (other === row ? { ...row, value, etag } : other));
-    else ({ registration, rows } = await read());
-    return etag;
-  };
-  for (;;) {
-    const nowMs = Date.now();
-    const step = nextDeliveryStep(
-      rows.map((row) => row.value),
-      registration,
-      nowMs,
+  ): Promise<boolean> => {
+    const etags = await updateDeliveries(
+      updates.map(({ row, value }) => ({ delivery: value, etag: row.etag })),
+      pruned,
     );
-    if (step.kind === 'idle') return;
-    if (step.kind === 'wait') {
-      if (step.waitMs > inProcessWaitMs) {
-        await sendDeliveryMessage(message, Math.ceil(step.waitMs / 1000));
-        return;
-      }
-      await sleep(step.waitMs);
+    if (!etags) {
       ({ registration, rows } = await read());
-      continue;
+      return false;
     }
-    const index = rows.findIndex((row) => row.value.eventId === step.delivery.eventId);
-    if (step.kind === 'cancel') {
-      await write(rows[index], { ...step.delivery, status: 'canceled' });
-      continue;
+    rows = rows
+      .filter((other) => !pruned.includes(other.rowKey))
+      .map((other) => {
+        const index = updates.findIndex(({ row }) => row === other);
+        return index < 0 ? other : { ...other, value: updates[index].value, etag: etags[index] };
+      });
+    return true;
+  };
+  const rowOf = (eventId: string) => rows.find((row) => row.value.eventId === eventId) as StreamRow;
+  const claim = (delivery: Delivery, nowMs: number): Delivery => ({
+    ...delivery,
+    leaseUntilMs: nowMs + settings.timeoutSeconds * 1000 + claimMarginMs,
+  });
+  /** An attempt claimed together with the previous one's result (one write instead of two). */
+  let claimedAhead: Delivery | undefined;
+  for (;;) {
+    let claimed = claimedAhead;
+    claimedAhead = undefined;
+    if (!claimed) {
+      const nowMs = Date.now();
+      const step = nextDeliveryStep(
+        rows.map((row) => row.value),
+        registration,
+        nowMs,
+      );
+      if (step.kind === 'idle') return;
+      if (step.kind === 'wait') {
+        if (step.waitMs > inProcessWaitMs) {
+          await sendDeliveryMessage(message, Math.ceil(step.waitMs / 1000));
+          return;
+        }
+        await sleep(step.waitMs);
+        ({ registration, rows } = await read());
+        continue;
+      }
+      if (step.kind === 'cancel') {
+        await write([{ row: rowOf(step.delivery.eventId), value: { ...step.delivery, status: 'canceled' } }]);
+        continue;
+      }
+      claimed = claim(step.delivery, nowMs);
+      if (!(await write([{ row: rowOf(claimed.eventId), value: claimed }]))) continue; // another instance claimed it first
     }
-    const claimed: Delivery = {
-      ...step.delivery,
-      leaseUntilMs: nowMs + settings.timeoutSeconds * 1000 + claimMarginMs,
-    };
-    if (!(await write(rows[index], claimed))) continue; // another instance claimed it first
     const attempt = await send(claimed, registration as Registration, settings.timeoutSeconds);
     const next = afterAttempt(claimed, attempt, Date.now(), settings);
+    const claimedRow = rowOf(claimed.eventId);
     // Finished deliveries before this one no longer order the stream (failed ones stay listed).
     const pruned =
       next.status === 'pending'
         ? []
         : rows
-            .slice(0, index)
+            .slice(0, rows.indexOf(claimedRow))
             .filter((earlier) => ['delivered', 'skipped', 'canceled'].includes(earlier.value.status))
             .map((earlier) => earlier.rowKey);
-    const claimedRow = rows.find((row) => row.value.eventId === claimed.eventId) as StreamRow;
-    await write(claimedRow, next, pruned);
+    // The stream once this result is stored: when its next step is another event's attempt, that
+    // attempt's claim rides in the same transaction.
+    const nowMs = Date.now();
+    const ahead = nextDeliveryStep(
+      rows.filter((row) => !pruned.includes(row.rowKey)).map((row) => (row === claimedRow ? next : row.value)),
+      registration,
+      nowMs,
+    );
+    const updates = [{ row: claimedRow, value: next }];
+    if (ahead.kind === 'attempt' && ahead.delivery.eventId !== claimed.eventId) {
+      claimedAhead = claim(ahead.delivery, nowMs);
+      updates.push({ row: rowOf(claimedAhead.eventId), value: claimedAhead });
+    }
+    if (!(await write(updates, pruned))) claimedAhead = undefined;
   }
 }
 

@@ -319,22 +319,25 @@ export async function readStream(tenantId: string, stream: string): Promise<Stre
 }
 
 /**
- * Stores a delivery if its row still has `etag` (an attempt's claim or its result); undefined
- * when another sender changed it first. `pruned`: rows of the stream it makes unnecessary (earlier
+ * Stores deliveries of one stream if their rows still have their ETags (an attempt's claim or
+ * result, or a result with the next event's claim), in one transaction; undefined when another
+ * sender changed one first. `pruned`: rows of the stream the change makes unnecessary (earlier
  * deliveries that were delivered, skipped or canceled), removed in the same transaction.
  */
-export async function updateDelivery(
-  delivery: Delivery,
-  etag: string,
+export async function updateDeliveries(
+  updates: readonly { delivery: Delivery; etag: string }[],
   pruned: readonly string[] = [],
-): Promise<string | undefined> {
+): Promise<string[] | undefined> {
+  const [{ delivery: first }] = updates;
   const actions: TransactionAction[] = [
-    ['update', deliveryRow(delivery), 'Replace', { etag }],
-    ...pruned.slice(0, 99).map((rowKey): TransactionAction => ['delete', { partitionKey: delivery.tenantId, rowKey }]),
+    ...updates.map(({ delivery, etag }): TransactionAction => ['update', deliveryRow(delivery), 'Replace', { etag }]),
+    ...pruned
+      .slice(0, 100 - updates.length)
+      .map((rowKey): TransactionAction => ['delete', { partitionKey: first.tenantId, rowKey }]),
   ];
   try {
     const response = await webhooks().submitTransaction(actions);
-    return response.subResponses[0]?.etag;
+    return updates.map((_, index) => response.subResponses[index]?.etag as string);
   } catch (error) {
     if (isStatus(error, 412) || isStatus(error, 404)) return undefined;
     throw error;
