@@ -1,7 +1,9 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { generate } from 'selfsigned';
+
+/** `selfsigned` is loaded only to generate (most starts reuse a stored certificate): a few MiB of heap saved. */
+const loadSelfsigned = (): Promise<typeof import('selfsigned')> => import('selfsigned');
 
 /**
  * The self-signed certificate `npm start -- --https` serves: one certificate for `localhost` and
@@ -43,7 +45,9 @@ export async function ensureLocalCertificate(directory: string, now = new Date()
 export async function generateLocalCertificate(now = new Date()): Promise<{ cert: string; key: string }> {
   const notAfterDate = new Date(now);
   notAfterDate.setUTCFullYear(notAfterDate.getUTCFullYear() + 1);
-  const pems = await generate([{ name: 'commonName', value: localNames.dns }], {
+  const pems = await (
+    await loadSelfsigned()
+  ).generate([{ name: 'commonName', value: localNames.dns }], {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',

@@ -1,7 +1,9 @@
 import { createPrivateKey, KeyObject, sign, verify, X509Certificate } from 'node:crypto';
-import { generate } from 'selfsigned';
 import { config } from '../config';
 import { ensureTables, isStatus, tableClient, tableNames } from './tables';
+
+/** `selfsigned` is loaded only to generate (most starts reuse a stored certificate): a few MiB of heap saved. */
+const loadSelfsigned = (): Promise<typeof import('selfsigned')> => import('selfsigned');
 
 /**
  * The key that signs webhook events and the certificate receivers verify them with (SPEC §16).
@@ -60,7 +62,9 @@ async function storedOrGenerated(): Promise<{ keyPem: string; certificatePem: st
   }
   const notAfterDate = new Date();
   notAfterDate.setUTCFullYear(notAfterDate.getUTCFullYear() + certificateYears);
-  const generated = await generate([{ name: 'commonName', value: 'GDAP service webhook signing' }], {
+  const generated = await (
+    await loadSelfsigned()
+  ).generate([{ name: 'commonName', value: 'GDAP service webhook signing' }], {
     keyType: 'rsa',
     keySize: 2048,
     algorithm: 'sha256',
