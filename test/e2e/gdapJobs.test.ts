@@ -4,23 +4,15 @@ import { GdapJob, newItems } from '../../shared/domain/gdapJobs';
 import { insertJob } from '../../shared/store/gdapJobs';
 import { sendQueueMessage } from '../../shared/store/queues';
 import { Fleet, Json, jobsUrl, templatesUrl, waitFor } from './fleet';
-import { Client, expectGraphError, expectOk, relationshipsUrl, roles, startTestHost, TestHost } from './support';
+import { expectGraphError, expectOk, relationshipsUrl, roles, useTestHost } from './support';
 
 /**
  * Bulk jobs (SPEC §15.4): the fleet kinds through the API's own rules, cancel, retry, CSV export,
  * account-state gates, the 90-day expiry of an onboarding, and poison messages ending as failed items.
  */
 describe('GDAP jobs', () => {
-  let host: TestHost;
-  let client: Client;
-  let fleet: Fleet;
-
-  beforeAll(async () => {
-    host = await startTestHost({ runQueues: true });
-    client = new Client(host.url);
-    fleet = new Fleet(client);
-  });
-  afterAll(() => host.close());
+  const { client, host } = useTestHost({ runQueues: true });
+  const fleet = new Fleet(client);
 
   const postJob = async (token: string, body: Json): Promise<string> =>
     String(expectOk(await client.call('POST', jobsUrl, { token, body }), 202).headers.get('location'));

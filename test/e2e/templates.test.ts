@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { armFault, disarmFaults } from '../../shared/store/faults';
 import { Fleet, groupRoles, Json, jobsUrl, templatesUrl, waitFor } from './fleet';
-import { Client, expectGraphError, expectOk, relationshipsUrl, roles, startTestHost, TestHost } from './support';
+import { expectGraphError, expectOk, relationshipsUrl, roles, useTestHost } from './support';
 
 /**
  * GDAP templates and hands-off onboarding (SPEC §15.1–§15.3), end to end over HTTP with the queue
@@ -9,16 +9,8 @@ import { Client, expectGraphError, expectOk, relationshipsUrl, roles, startTestH
  * call, rejection, reruns that create nothing, drift and its repair, a PATCH that reconciles.
  */
 describe('GDAP templates', () => {
-  let host: TestHost;
-  let client: Client;
-  let fleet: Fleet;
-
-  beforeAll(async () => {
-    host = await startTestHost({ runQueues: true });
-    client = new Client(host.url);
-    fleet = new Fleet(client);
-  });
-  afterAll(() => host.close());
+  const { client, host } = useTestHost({ runQueues: true });
+  const fleet = new Fleet(client);
 
   const groups = [randomUUID(), randomUUID(), randomUUID()];
   const expected = new Map(groups.map((group, index) => [group, groupRoles(index)]));
