@@ -49,6 +49,11 @@ export function roleName(roles: RoleCatalog | undefined, roleId: string): string
   return roles?.roles.get(roleId.toLowerCase())?.displayName ?? roleId;
 }
 
+/** Role names for a list of role ids, comma-separated (a table cell, a summary line). */
+export function roleNames(roles: RoleCatalog | undefined, roleIds: readonly string[]): string {
+  return roleIds.map((id) => roleName(roles, id)).join(', ');
+}
+
 export interface TenantInfo {
   tenantId: string;
   displayName: string;

@@ -1,6 +1,6 @@
 import { html, LitElement, nothing, TemplateResult } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { RoleCatalog, roleName } from '../directory';
+import { RoleCatalog, roleNames } from '../directory';
 import { Template } from '../fleet';
 import { autoExtends, durationDays } from '../format';
 import { roleIds as knownRoles } from '../roleIds';
@@ -135,11 +135,7 @@ export class TemplateForm extends LitElement {
       <fieldset class="roles">
         <legend>Roles of group ${number}</legend>
         <p class="muted" aria-live="polite">
-          ${
-            group.roleIds.length
-              ? `Chosen: ${group.roleIds.map((id) => roleName(this.catalog, id)).join(', ')}`
-              : 'No role chosen yet.'
-          }
+          ${group.roleIds.length ? `Chosen: ${roleNames(this.catalog, group.roleIds)}` : 'No role chosen yet.'}
         </p>
         <label class="field-inline"
           >Find a role

@@ -3,7 +3,7 @@ import { customElement, state } from 'lit/decorators.js';
 import { call, getAll } from '../api';
 import { Page } from '../components/page';
 import { dataTable } from '../components/parts';
-import { RoleCatalog, roleCatalog, roleName, tenantInfo } from '../directory';
+import { RoleCatalog, roleCatalog, roleName, roleNames, tenantInfo } from '../directory';
 import { formatAutoExtend, formatDate, formatStatus } from '../format';
 import { partnerTenantOf, Relationship, relationshipsPath, removeRoles, roleIdsOf } from '../model';
 import { session } from '../session';
@@ -123,11 +123,7 @@ export class CustomerRelationshipsPage extends Page {
         <td>${relationship.displayName}</td>
         <td>${this.partnerName(relationship)}</td>
         <td>${formatStatus(relationship.status)}</td>
-        <td>
-          ${roleIdsOf(relationship)
-            .map((id) => roleName(this.roles, id))
-            .join(', ')}
-        </td>
+        <td>${roleNames(this.roles, roleIdsOf(relationship))}</td>
         <td>
           ${formatDate(relationship.endDateTime)}
           <span class="muted">· auto-extend ${formatAutoExtend(relationship.autoExtendDuration).toLowerCase()}</span>

@@ -3,7 +3,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { Collection, errorMessage, get, getAll } from '../api';
 import { Page } from '../components/page';
 import { dataTable, roleTable } from '../components/parts';
-import { RoleCatalog, roleCatalog, roleName } from '../directory';
+import { RoleCatalog, roleCatalog, roleNames } from '../directory';
 import { formatAutoExtend, formatDate, formatDateTime, formatDuration, formatStatus } from '../format';
 import { Relationship, relationshipsPath, roleIdsOf } from '../model';
 
@@ -143,7 +143,10 @@ export class RelationshipPage extends Page {
           html`<tr>
             <td class="mono">${assignment.accessContainer.accessContainerId}</td>
             <td>
-              ${assignment.accessDetails.unifiedRoles.map((role) => roleName(this.roles, role.roleDefinitionId)).join(', ')}
+              ${roleNames(
+                this.roles,
+                assignment.accessDetails.unifiedRoles.map((role) => role.roleDefinitionId),
+              )}
             </td>
             <td>${formatStatus(assignment.status)}</td>
             <td>${formatDateTime(assignment.createdDateTime)}</td>

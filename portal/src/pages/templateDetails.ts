@@ -6,7 +6,7 @@ import { NextLinkPages } from '../components/nextLinkPages';
 import { dataTable, roleTable } from '../components/parts';
 import { TemplateBody } from '../components/templateForm';
 import '../components/templateForm';
-import { RoleCatalog, roleCatalog, roleName, tenantInfo } from '../directory';
+import { RoleCatalog, roleCatalog, roleNames, tenantInfo } from '../directory';
 import {
   formatJobState,
   hasDrift,
@@ -250,7 +250,7 @@ export class TemplatePage extends Page {
       >`;
     }
     if (!hasDrift(row.drift)) return html`Matches the template`;
-    const roles = (ids: string[]) => ids.map((id) => roleName(this.roles, id)).join(', ');
+    const roles = (ids: string[]) => roleNames(this.roles, ids);
     const { missing, extra, changed, rolesNotInRelationship } = row.drift;
     return html`<ul class="drift">
       ${missing.map(
@@ -340,7 +340,10 @@ export class TemplatePage extends Page {
           html`<tr>
             <td class="mono">${assignment.accessContainer.accessContainerId}</td>
             <td>
-              ${assignment.accessDetails.unifiedRoles.map((role) => roleName(this.roles, role.roleDefinitionId)).join(', ')}
+              ${roleNames(
+                this.roles,
+                assignment.accessDetails.unifiedRoles.map((role) => role.roleDefinitionId),
+              )}
             </td>
           </tr>`,
       })}`;
