@@ -4,6 +4,7 @@ import { removeDap } from '../shared/app/dap';
 import { actingAs } from '../shared/app/caller';
 import {
   Customer,
+  DelegatedAccessFacts,
   missingDelegatedAccess,
   newCustomer,
   parseCustomerPatch,
@@ -19,6 +20,7 @@ import {
 } from '../shared/domain/partners';
 import { activateDefault, createRelationship } from '../shared/domain/relationships';
 import { readJsonBody } from '../shared/http/body';
+import { hasDap } from '../shared/store/dap';
 import { AuthenticatedScope, callerOf, graphRoute } from '../shared/http/handler';
 import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../shared/domain/principal';
 import { json } from '../shared/http/responses';
@@ -31,7 +33,6 @@ import {
   findCustomerIdByDomain,
   insertCustomer,
 } from '../shared/store/customers';
-import { hasDap } from '../shared/store/dap';
 import { setTenantDisplayName, tenantDisplayName } from '../shared/store/directory';
 import { getPartnerProfile } from '../shared/store/partners';
 import { newRelationshipIdBesideName } from '../shared/store/relationships';
@@ -117,7 +118,7 @@ async function readableCustomer(
   request: HttpRequest,
   principal: Principal,
   purpose: string,
-): Promise<{ tenantId: string; customer: Customer | undefined }> {
+): Promise<{ tenantId: string; customer: Customer | undefined; facts: DelegatedAccessFacts }> {
   if (!canReadPartnerResources(principal)) {
     throw forbidden(
       "Reading a customer's data requires the AdminAgent or HelpdeskAgent role, or Global Administrator.",
@@ -134,17 +135,20 @@ async function readableCustomer(
   if (!related) throw notFound(`The customer '${tenantId}' was not found.`);
   const missing = missingDelegatedAccess(facts, purpose);
   if (missing) throw forbidden(missing);
-  return { tenantId, customer };
+  return { tenantId, customer, facts };
 }
 
 export async function getCustomerHandler(request: HttpRequest, scope: AuthenticatedScope): Promise<HttpResponseInit> {
-  const { tenantId, customer } = await readableCustomer(request, scope.principal, "see the customer's company details");
-  const [knownName, dap] = await Promise.all([tenantDisplayName(tenantId), hasDap(scope.principal.tenantId, tenantId)]);
+  const { tenantId, customer, facts } = await readableCustomer(
+    request,
+    scope.principal,
+    "see the customer's company details",
+  );
   return json(200, {
     id: tenantId,
-    companyProfile: companyProfileView(tenantId, customer, knownName),
+    companyProfile: companyProfileView(tenantId, customer, await tenantDisplayName(tenantId)),
     relationshipToPartner: customer?.resellerPartnerTenantId === scope.principal.tenantId ? 'reseller' : 'none',
-    allowDelegatedAccess: dap,
+    allowDelegatedAccess: facts.partnerHasDap,
     ...(customer ? { createdDateTime: customer.createdDateTime } : {}),
     attributes: { objectType: 'Customer' },
   });
@@ -170,6 +174,7 @@ export async function removeResellerHandler(
   const tenantId = isGuid(key) ? key.toLowerCase() : await findCustomerIdByDomain(key);
   const notResold = () => notFound(`The partner has no reseller relationship with customer '${key}'.`);
   if (!tenantId || !(await endResellerRelationship(tenantId, partnerTenantId))) throw notResold();
+  // One point read first: removeDap reads the customer's GDAP grants too, for its warnings.
   if (await hasDap(partnerTenantId, tenantId)) {
     try {
       await removeDap(partnerTenantId, tenantId, actingAs(scope));

@@ -1,5 +1,5 @@
 import { Change, ChangeContext, emptyChange, eventsOfChange, Versioned } from './change';
-import { dapRemovalEventsOf } from './events';
+import { dapRemovalAudit } from './events';
 import { dapTerminatedWebhookEvent } from './webhooks';
 
 /** A legacy DAP relationship (SPEC §6): it exists only by import, and its partner may remove it. */
@@ -23,7 +23,7 @@ export function planDapRemoval(current: Versioned<DapRelationship>, context: Cha
   plan.writes.push({ kind: 'remove', value: current.value, etag: current.etag });
   const { partnerTenantId, customerTenantId, createdDateTime } = current.value;
   plan.events = eventsOfChange({
-    audits: dapRemovalEventsOf(partnerTenantId, customerTenantId, createdDateTime, context).audits,
+    audits: [dapRemovalAudit(partnerTenantId, customerTenantId, createdDateTime, context)],
     notifications: [],
     webhooks: [dapTerminatedWebhookEvent(current.value, context.at)],
   });

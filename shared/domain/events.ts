@@ -241,14 +241,14 @@ export function assignmentEventsOf(
  * The partner's audit entry for removing its DAP with a customer (SPEC §6, §9): a state change
  * like any other, by a partner user or by a removeDap job on their behalf.
  */
-export function dapRemovalEventsOf(
+export function dapRemovalAudit(
   partnerTenantId: string,
   customerTenantId: string,
   dapCreatedDateTime: string,
   cause: ChangeCause,
-): DomainEvents {
+): AuditEntry {
   const activity = 'Remove delegated admin permissions (DAP)';
-  const audit: AuditEntry = {
+  return {
     id: eventId('audit', partnerTenantId, customerTenantId, activity, dapCreatedDateTime),
     tenantId: partnerTenantId,
     activityDateTime: cause.at,
@@ -260,5 +260,4 @@ export function dapRemovalEventsOf(
     target: { id: customerTenantId, displayName: customerTenantId, type: 'DapRelationship' },
     modifiedProperties: [],
   };
-  return { audits: [audit], notifications: [], webhooks: [] };
 }
