@@ -293,7 +293,8 @@ export async function deliverStream(message: DeliveryMessage): Promise<void> {
       if (!(await write([{ row: rowOf(claimed.eventId), value: claimed }]))) continue; // another instance claimed it first
     }
     const attempt = await send(claimed, registration as Registration, settings.timeoutSeconds);
-    const next = afterAttempt(claimed, attempt, Date.now(), settings);
+    const attemptedAtMs = Date.now();
+    const next = afterAttempt(claimed, attempt, attemptedAtMs, settings);
     const claimedRow = rowOf(claimed.eventId);
     // Finished deliveries before this one no longer order the stream (failed ones stay listed).
     const pruned =
@@ -305,15 +306,14 @@ export async function deliverStream(message: DeliveryMessage): Promise<void> {
             .map((earlier) => earlier.rowKey);
     // The stream once this result is stored: when its next step is another event's attempt, that
     // attempt's claim rides in the same transaction.
-    const nowMs = Date.now();
     const ahead = nextDeliveryStep(
       rows.filter((row) => !pruned.includes(row.rowKey)).map((row) => (row === claimedRow ? next : row.value)),
       registration,
-      nowMs,
+      attemptedAtMs,
     );
     const updates = [{ row: claimedRow, value: next }];
     if (ahead.kind === 'attempt' && ahead.delivery.eventId !== claimed.eventId) {
-      claimedAhead = claim(ahead.delivery, nowMs);
+      claimedAhead = claim(ahead.delivery, attemptedAtMs);
       updates.push({ row: rowOf(claimedAhead.eventId), value: claimedAhead });
     }
     if (!(await write(updates, pruned))) claimedAhead = undefined;
