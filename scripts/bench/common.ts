@@ -234,6 +234,10 @@ async function waitFor(check: () => Promise<boolean>, what: string, child?: Chil
   throw new Error(`${what} did not start within 60 s`);
 }
 
+/** Node flags from an environment variable (BENCH_HOST_NODE_OPTIONS, BENCH_AZURITE_NODE_OPTIONS). */
+export const nodeOptions = (variable: string): string[] =>
+  (process.env[variable] ?? '').split(/\s+/).filter(Boolean);
+
 /**
  * Uses a running host and account when BENCH_URL (and BENCH_STORAGE, or AzureWebJobsStorage, for
  * its account) are set; otherwise starts an in-memory Azurite and `node dist/scripts/host.js` as
@@ -260,7 +264,6 @@ export async function startEnvironment(name: string, options: { hostArgs?: strin
     };
   }
 
-  const nodeOptions = (variable: string): string[] => (process.env[variable] ?? '').split(/\s+/).filter(Boolean);
   const azurite = givenStorage
     ? undefined
     : await startAzurite({ inMemory: true, nodeOptions: nodeOptions('BENCH_AZURITE_NODE_OPTIONS') });

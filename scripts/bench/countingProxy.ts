@@ -1,4 +1,4 @@
-import { Agent, createServer, IncomingMessage, request as httpRequest, Server } from 'node:http';
+import { Agent, createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from 'node:http';
 import { freePort } from '../azurite';
 
 /**
@@ -61,7 +61,11 @@ function queueKind(message: IncomingMessage): CallKind {
 export class CountingProxy {
   private readonly counts = new Map<CallKind, number>();
   private server: Server | undefined;
-  private readonly agent = new Agent({ keepAlive: false, maxSockets: Infinity });
+  // Connections to Azurite are kept alive, as the host's to a real account are (a fresh one per
+  // call would add Azurite's connection set-up to every measured call). Node closes an idle one a
+  // second before Azurite's announced `Keep-Alive: timeout=5`; a call that still meets a closing
+  // socket is sent once more on a new one.
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity });
   port = 0;
 
   constructor(
@@ -74,30 +78,39 @@ export class CountingProxy {
     this.server = createServer((incoming, outgoing) => {
       const kind = this.service === 'table' ? tableKind(incoming) : queueKind(incoming);
       this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
-      const forward = httpRequest(
-        {
-          // A fresh connection per call: reusing one Azurite is closing (its 5 s keep-alive) would be a 502 here.
-          agent: this.agent,
-          hostname: '127.0.0.1',
-          port: this.target,
-          method: incoming.method,
-          path: incoming.url,
-          headers: { ...incoming.headers, host: `127.0.0.1:${this.target}` },
-        },
-        (answer) => {
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
-        },
-      );
-      forward.on('error', () => {
-        outgoing.writeHead(502);
-        outgoing.end();
-      });
-      incoming.pipe(forward);
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', () => this.forward(incoming, outgoing, Buffer.concat(chunks), true));
     });
     this.server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', () => resolve()));
     return this;
+  }
+
+  private forward(incoming: IncomingMessage, outgoing: ServerResponse, body: Buffer, mayRetry: boolean): void {
+    const forward = httpRequest(
+      {
+        agent: this.agent,
+        hostname: '127.0.0.1',
+        port: this.target,
+        method: incoming.method,
+        path: incoming.url,
+        headers: { ...incoming.headers, host: `127.0.0.1:${this.target}` },
+      },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    forward.on('error', () => {
+      if (mayRetry && forward.reusedSocket && !outgoing.headersSent) {
+        this.forward(incoming, outgoing, body, false);
+        return;
+      }
+      if (!outgoing.headersSent) outgoing.writeHead(502);
+      outgoing.end();
+    });
+    forward.end(body);
   }
 
   /** The counts since the last reset, by kind (the sandbox clock's and registrations' re-reads left out of the total). */
@@ -122,6 +135,7 @@ export class CountingProxy {
 
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
+    this.agent.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
