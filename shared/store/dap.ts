@@ -5,18 +5,23 @@ import { DapChange, DapRelationship } from '../domain/dap';
 import { eventRow } from './events';
 import { execute, RowOp } from './executor';
 import { Stored } from './paging';
-import { tenantPartitionOf } from './rows';
+import { tenantPartitionOf, tenantPartitionRange } from './rows';
 import { ensureTables, isStatus, tableClient, tableNames } from './tables';
 import { webhookOutbound } from './webhooks';
 
 /**
- * Legacy DAP relationships (SPEC §6): partition = partner tenant, row = customer tenant. A removal
+ * Legacy DAP relationships (SPEC §6): row = customer tenant, in one of the partner's 64 partitions
+ * named by the customer id's leading bits (rows.ts), so a partner with thousands of DAP customers,
+ * each read by a fleet job, is not one hot partition (Azure's target is 2,000 entities/s per
+ * partition; Azurite's point reads scan the partition). A removal
  * also creates `removed|{customer}|{createdDateTime}` in its transaction: the witness of its
  * outbox (outbox.ts), which carries the partner's audit entry (SPEC §9) and any webhook event
  * (SPEC §16) to their tables, and is removed once they are out.
  */
 const dap = () => tableClient(tableNames.dapRelationships);
 const removedPrefix = 'removed|';
+const dapPartition = (partnerTenantId: string, customerTenantId: string): string =>
+  tenantPartitionOf(partnerTenantId, customerTenantId);
 
 export type { DapRelationship };
 
@@ -26,7 +31,10 @@ export async function findDap(
 ): Promise<Stored<DapRelationship> | undefined> {
   await ensureTables();
   try {
-    const row = await dap().getEntity<{ createdDateTime: string }>(partnerTenantId, customerTenantId);
+    const row = await dap().getEntity<{ createdDateTime: string }>(
+      dapPartition(partnerTenantId, customerTenantId),
+      customerTenantId,
+    );
     return { value: { partnerTenantId, customerTenantId, createdDateTime: row.createdDateTime }, etag: row.etag };
   } catch (error) {
     if (isStatus(error, 404)) return undefined;
@@ -42,7 +50,7 @@ export async function importDap(relationship: DapRelationship): Promise<void> {
   await ensureTables();
   await dap().upsertEntity(
     {
-      partitionKey: relationship.partnerTenantId,
+      partitionKey: dapPartition(relationship.partnerTenantId, relationship.customerTenantId),
       rowKey: relationship.customerTenantId,
       createdDateTime: relationship.createdDateTime,
     },
@@ -59,9 +67,10 @@ export async function importDap(relationship: DapRelationship): Promise<void> {
 export async function commitDapChange(change: DapChange): Promise<void> {
   const [write] = change.writes;
   const { partnerTenantId, customerTenantId, createdDateTime } = write.value;
-  const witness = { partitionKey: partnerTenantId, rowKey: `${removedPrefix}${customerTenantId}|${createdDateTime}` };
+  const partitionKey = dapPartition(partnerTenantId, customerTenantId);
+  const witness = { partitionKey, rowKey: `${removedPrefix}${customerTenantId}|${createdDateTime}` };
   const actions: TransactionAction[] = [
-    ['delete', { partitionKey: partnerTenantId, rowKey: customerTenantId }],
+    ['delete', { partitionKey, rowKey: customerTenantId }],
     ['create', witness],
   ];
   const logPartition = tenantPartitionOf(partnerTenantId, customerTenantId);
@@ -87,7 +96,7 @@ export async function listDap(partnerTenantId: string): Promise<DapRelationship[
   const found: DapRelationship[] = [];
   const rows = dap().listEntities<{ createdDateTime: string }>({
     // Customer tenant ids (GUIDs) sort before the `removed|` witnesses.
-    queryOptions: { filter: odata`PartitionKey eq ${partnerTenantId} and RowKey lt ${removedPrefix}` },
+    queryOptions: { filter: `${tenantPartitionRange(partnerTenantId)} and ${odata`RowKey lt ${removedPrefix}`}` },
   });
   for await (const row of rows) {
     found.push({ partnerTenantId, customerTenantId: String(row.rowKey), createdDateTime: row.createdDateTime });
