@@ -21,6 +21,7 @@ import {
   machineDescription,
   markdownTable,
   mib,
+  nodeOptions,
   resultsDirectory,
   RssSampler,
   startEnvironment,
@@ -129,7 +130,7 @@ async function waitUntilDone(api: Api, token: string, job: string): Promise<Coun
 
 async function main(): Promise<void> {
   // Counting proxies between the host and Azurite: every storage call of the host is counted.
-  const azurite = await startAzurite({ inMemory: true });
+  const azurite = await startAzurite({ inMemory: true, nodeOptions: nodeOptions('BENCH_AZURITE_NODE_OPTIONS') });
   const tables = await new CountingProxy(azurite.port, 'table').start();
   const queues = await new CountingProxy(azurite.queuePort, 'queue').start();
   process.env.BENCH_STORAGE = azuriteConnectionString({ table: tables.port, queue: queues.port });
@@ -239,8 +240,11 @@ async function main(): Promise<void> {
     const workers = Array.from({ length: approvers }, approverLoop);
     let lastProgress = Date.now();
     let counts: Counts;
+    const invitations = customerCount - withDap.size;
     for (;;) {
-      let url: string | undefined = `${job}/items?$filter=state eq 'awaitingApproval'&$top=1000`;
+      // Awaiting items are read until every invitation was seen: after that there is nothing to learn from them.
+      let url: string | undefined =
+        approved.size < invitations ? `${job}/items?$filter=state eq 'awaitingApproval'&$top=1000` : undefined;
       while (url) {
         const page = (await api.ok('GET', url, partner, undefined, 200)).body as {
           value: Json[];
@@ -254,7 +258,7 @@ async function main(): Promise<void> {
         }
         url = page['@odata.nextLink'];
       }
-      // The job's counts read every item's state: asked for when no invitation is left to approve.
+      // The job's counts, once no invitation is left to approve.
       if (approvals.length > 0) {
         await sleep(2000);
         continue;
