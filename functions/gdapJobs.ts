@@ -19,7 +19,7 @@ import {
   requirePartnerReader,
 } from '../shared/app/templates';
 import {
-  countItems,
+  countTallies,
   GdapJob,
   GdapJobItem,
   gdapApprovalsQueue,
@@ -36,11 +36,11 @@ import { CollectionSpec, parseCollectionQuery } from '../shared/query/odata';
 import { accepted, collectionPage, json } from '../shared/http/responses';
 import { absoluteUrl, odataContext } from '../shared/http/urls';
 import { registerHttp, registerQueue } from '../shared/registrations';
-import { itemStatesOf, listItems, listJobs, StoredJob } from '../shared/store/gdapJobs';
+import { jobTallies, listItems, listJobs, StoredJob } from '../shared/store/gdapJobs';
 import { pageInMemory } from '../shared/query/paging';
 
 /**
- * Bulk jobs (SPEC §15.4): create, read (with counts from the items), list, items (paged or CSV),
+ * Bulk jobs (SPEC §15.4): create, read (with counts from the chunks' tallies), list, items (paged or CSV),
  * cancel, retry; and the `gdap-jobs` queue trigger that runs them on every instance.
  */
 export const jobsPath = '/v1/gdapJobs';
@@ -48,8 +48,9 @@ const bulkBodyBytes = 1024 * 1024;
 
 async function jobView(stored: StoredJob): Promise<Record<string, unknown>> {
   const job = stored.value;
-  const { states, lastModifiedDateTime } = await itemStatesOf(job.id);
-  const counts = countItems(states);
+  const tallies = await jobTallies(job.id);
+  const counts = countTallies(tallies);
+  const lastModifiedDateTime = tallies.map((tally) => tally.lastModifiedDateTime).sort().pop() ?? '';
   // Items not yet written (a job being created) count as pending.
   counts.pending += Math.max(0, job.total - counts.total);
   counts.total = Math.max(counts.total, job.total);

@@ -27,6 +27,7 @@ import {
   markCanceled,
   markDispatched,
   replaceItem,
+  TallyContended,
   StoredJob,
 } from '../store/gdapJobs';
 import { sendQueueMessage } from '../store/queues';
@@ -152,6 +153,7 @@ async function dispatch(job: GdapJob): Promise<void> {
 /** A lost ETag race, or storage not answering (timeouts, refused connections, its own 5xx). */
 function isTransient(error: unknown): boolean {
   if (error instanceof DomainError) return error.kind === 'stale';
+  if (error instanceof TallyContended) return true;
   return isStorageUnavailable(error);
 }
 
@@ -200,7 +202,7 @@ async function settle(stored: Stored<GdapJobItem>, outcome: ItemOutcome | { stat
     lastModifiedDateTime: toGraphDateTime(now),
   };
   try {
-    const written = await replaceItem(next, stored.etag);
+    const written = await replaceItem(next, stored);
     settledListeners.forEach((listener) => listener(next));
     return written;
   } catch (error) {
@@ -325,8 +327,7 @@ export async function continueItem(
   itemId: string,
   work: ItemWorker,
 ): Promise<'continued' | 'notYetAwaiting' | 'done'> {
-  const job = await findJob(partnerTenantId, jobId);
-  const stored = await findItem(jobId, itemId);
+  const [job, stored] = await Promise.all([findJob(partnerTenantId, jobId), findItem(jobId, itemId)]);
   if (!job || !stored) return 'done';
   if (stored.value.state === 'queued' || stored.value.state === 'running') return 'notYetAwaiting';
   if (stored.value.state !== 'awaitingApproval') return 'done';
@@ -363,7 +364,7 @@ export async function retryJob(job: StoredJob, caller: Caller): Promise<number> 
     if (!isRetryable(stored.value)) return;
     await replaceItem(
       { ...stored.value, state: 'queued', error: null, warnings: [], lastModifiedDateTime: at },
-      stored.etag,
+      stored,
     );
     chunks.add(stored.value.chunk);
   });

@@ -7,8 +7,9 @@ import { validTargets } from './templates';
 
 /**
  * Bulk jobs (SPEC §15.4): what a job and its items are, how their states move, and what a job's
- * counts and status are. Items carry all of a job's progress; the job row only says what was asked,
- * by whom, and whether it was canceled, so workers on several instances never contend on one row.
+ * counts and status are. Items carry all of a job's progress, and each chunk of 25 a tally of its
+ * items' states; the job row only says what was asked, by whom, and whether it was canceled, so
+ * workers on several instances never contend on one row for the whole job.
  */
 export const gdapJobsQueue = 'gdap-jobs';
 /**
@@ -118,14 +119,49 @@ export interface JobCounts {
   canceled: number;
 }
 
-export function countItems(states: Iterable<ItemState>): JobCounts {
+/**
+ * How many of a chunk's items are in each state, and when one last moved: kept beside the items
+ * and moved with each of them, so a job's counts come from its tallies, never from every item.
+ */
+export type ItemTally = Record<ItemState, number> & { lastModifiedDateTime: string };
+
+export function tallyOf(items: readonly Pick<GdapJobItem, 'state' | 'lastModifiedDateTime'>[]): ItemTally {
+  const tally: ItemTally = { ...emptyStates(), lastModifiedDateTime: '' };
+  for (const item of items) {
+    tally[item.state]++;
+    if (item.lastModifiedDateTime > tally.lastModifiedDateTime) tally.lastModifiedDateTime = item.lastModifiedDateTime;
+  }
+  return tally;
+}
+
+/** The tally once one item moved from `from` to its new state. */
+export function movedTally(
+  tally: ItemTally,
+  from: ItemState,
+  item: Pick<GdapJobItem, 'state' | 'lastModifiedDateTime'>,
+): ItemTally {
+  const next: ItemTally = { ...tally, [from]: tally[from] - 1 };
+  next[item.state]++;
+  if (item.lastModifiedDateTime > next.lastModifiedDateTime) next.lastModifiedDateTime = item.lastModifiedDateTime;
+  return next;
+}
+
+function emptyStates(): Record<ItemState, number> {
+  return Object.fromEntries(itemStates.map((state) => [state, 0])) as Record<ItemState, number>;
+}
+
+/** A job's counts from its chunks' tallies. */
+export function countTallies(tallies: readonly ItemTally[]): JobCounts {
   const counts: JobCounts = { total: 0, succeeded: 0, failed: 0, pending: 0, canceled: 0 };
-  for (const state of states) {
-    counts.total++;
-    if (state === 'completed') counts.succeeded++;
-    else if (state === 'failed') counts.failed++;
-    else if (state === 'canceled') counts.canceled++;
-    else counts.pending++;
+  for (const tally of tallies) {
+    for (const state of itemStates) {
+      const n = tally[state];
+      counts.total += n;
+      if (state === 'completed') counts.succeeded += n;
+      else if (state === 'failed') counts.failed += n;
+      else if (state === 'canceled') counts.canceled += n;
+      else counts.pending += n;
+    }
   }
   return counts;
 }

@@ -3,7 +3,15 @@ import { AccessAssignment } from '../../shared/domain/assignments';
 import { DomainError } from '../../shared/domain/errors';
 import { planTransition } from '../../shared/domain/relationshipChanges';
 import { itemErrorOf } from '../../shared/app/gdapJobs';
-import { countItems, jobStatus, newItems, parseJobRequest } from '../../shared/domain/gdapJobs';
+import {
+  countTallies,
+  ItemState,
+  jobStatus,
+  movedTally,
+  newItems,
+  parseJobRequest,
+  tallyOf,
+} from '../../shared/domain/gdapJobs';
 import { activateDefault, applyRequestAction } from '../../shared/domain/relationships';
 import { globalAdministratorRoleId } from '../../shared/domain/roles';
 import {
@@ -214,15 +222,30 @@ describe('jobs (pure rules)', () => {
     expect(items[0]).toMatchObject({ state: 'queued', attempts: 0, customerTenantId: 't0', relationshipId: null });
   });
 
-  it('count pending items, and are running until none is', () => {
-    const counts = countItems(['queued', 'awaitingApproval', 'completed', 'failed', 'canceled', 'running']);
+  it('count pending items from the chunks’ tallies, and are running until none is', () => {
+    const at = (minute: number) => `2026-03-01T10:0${minute}:00.0000000Z`;
+    const countItems = (...states: ItemState[]) =>
+      countTallies([tallyOf(states.map((state) => ({ state, lastModifiedDateTime: at(0) })))]);
+    const counts = countItems('queued', 'awaitingApproval', 'completed', 'failed', 'canceled', 'running');
     expect(counts).toEqual({ total: 6, succeeded: 1, failed: 1, pending: 3, canceled: 1 });
     expect(jobStatus({ canceledDateTime: null }, counts)).toBe('running');
-    expect(jobStatus({ canceledDateTime: null }, countItems(['queued', 'queued']))).toBe('notStarted');
-    expect(jobStatus({ canceledDateTime: null }, countItems(['completed', 'completed']))).toBe('succeeded');
-    expect(jobStatus({ canceledDateTime: null }, countItems(['completed', 'failed']))).toBe('partiallySucceeded');
-    expect(jobStatus({ canceledDateTime: null }, countItems(['failed']))).toBe('failed');
-    expect(jobStatus({ canceledDateTime: 'x' }, countItems(['completed', 'canceled']))).toBe('canceled');
+    expect(jobStatus({ canceledDateTime: null }, countItems('queued', 'queued'))).toBe('notStarted');
+    expect(jobStatus({ canceledDateTime: null }, countItems('completed', 'completed'))).toBe('succeeded');
+    expect(jobStatus({ canceledDateTime: null }, countItems('completed', 'failed'))).toBe('partiallySucceeded');
+    expect(jobStatus({ canceledDateTime: null }, countItems('failed'))).toBe('failed');
+    expect(jobStatus({ canceledDateTime: 'x' }, countItems('completed', 'canceled'))).toBe('canceled');
+
+    // An item's move takes one from its old state to its new one and keeps the latest time.
+    const tally = tallyOf([
+      { state: 'queued', lastModifiedDateTime: at(1) },
+      { state: 'awaitingApproval', lastModifiedDateTime: at(2) },
+    ]);
+    const moved = movedTally(tally, 'awaitingApproval', { state: 'completed', lastModifiedDateTime: at(3) });
+    expect(moved).toMatchObject({ queued: 1, awaitingApproval: 0, completed: 1, lastModifiedDateTime: at(3) });
+    expect(countTallies([tally, moved])).toEqual({ total: 4, succeeded: 1, failed: 0, pending: 3, canceled: 0 });
+    expect(movedTally(moved, 'queued', { state: 'failed', lastModifiedDateTime: at(0) }).lastModifiedDateTime).toBe(
+      at(3),
+    );
   });
 
   it('take each kind’s own targets and options', () => {
