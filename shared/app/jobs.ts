@@ -29,11 +29,19 @@ export interface DueJob {
   handle(entry: DueEntry, run: JobRun): Promise<string | undefined>;
 }
 
-/** One run of a job: its `now`, and counters the handlers add to (reported as they are). */
+/**
+ * One run of a job: its `now`, and counters the handlers add to (reported as they are).
+ * `afterCommit`: the entries are follow-ups of a change this process has just stored
+ * (`finishFollowUps`), so what they carry about it is true; a run of the job (after a crash)
+ * cannot know whether their change was stored, and reads.
+ */
 export class JobRun {
   readonly counters: Record<string, number> = {};
 
-  constructor(readonly now: DateTime) {}
+  constructor(
+    readonly now: DateTime,
+    readonly afterCommit = false,
+  ) {}
 
   count(name: string, by = 1): void {
     this.counters[name] = (this.counters[name] ?? 0) + by;
@@ -119,7 +127,7 @@ export async function finishFollowUps(
     const job = jobs.get(entry.job);
     if (!job) continue;
     try {
-      await job.handle(entry, new JobRun(now));
+      await job.handle(entry, new JobRun(now, true));
       await removeDueEntry(dueRow(entry));
     } catch (error) {
       if (error instanceof Error && error.name === 'SimulatedCrash') throw error;

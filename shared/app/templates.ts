@@ -25,12 +25,12 @@ import { appRoles, canReadPartnerResources, hasAppRole, Principal } from '../dom
 import { hasDap } from '../store/dap';
 import { assertPartnerMay } from '../store/partners';
 import { Stored } from '../store/paging';
-import { assignmentsAtCreation } from '../domain/relationshipChanges';
+import { assignmentsAtCreation, SettledOnboarding, settledOnboarding } from '../domain/relationshipChanges';
 import { findRelationship, listChildren, newRelationshipIdBesideName } from '../store/relationships';
 import { assignmentFromRow, childKinds } from '../store/rows';
 import { sendQueueMessage } from '../store/queues';
 import { config } from '../config';
-import { jobIds } from '../domain/jobs';
+import { DueEntry, jobIds } from '../domain/jobs';
 import { defineDueJob } from './jobs';
 import {
   deleteTemplate as removeTemplate,
@@ -401,7 +401,7 @@ async function assignItem(context: ItemContext): Promise<ItemOutcome> {
     }
     if (status === 'approvalPending') return awaiting(job, relationshipId);
     if (status === 'created') {
-      await requestAction(relationshipId, 'lockForApproval', undefined, caller);
+      await lockForApproval(relationshipId, caller);
       return awaiting(job, relationshipId);
     }
     if (existing) {
@@ -442,8 +442,22 @@ async function assignItem(context: ItemContext): Promise<ItemOutcome> {
       }
       throw error;
     }
-    await requestAction(relationshipId, 'lockForApproval', undefined, caller);
+    await lockForApproval(relationshipId, caller);
     return awaiting(job, relationshipId);
+  }
+}
+
+/**
+ * Locks the item's relationship for the customer's approval. Refused because it is locked
+ * already, it is what the item wanted: an earlier try of this item whose answer was lost (a
+ * storage call that timed out, then landed) locked it, and the lock's own retry found it so.
+ */
+async function lockForApproval(relationshipId: string, caller: Caller): Promise<void> {
+  try {
+    await requestAction(relationshipId, 'lockForApproval', undefined, caller);
+  } catch (error) {
+    const refused = error instanceof DomainError && error.kind === 'invalid';
+    if (!refused || (await findRelationship(relationshipId))?.value.status !== 'approvalPending') throw error;
   }
 }
 
@@ -467,13 +481,8 @@ async function reconcileItem(context: ItemContext): Promise<ItemOutcome> {
 registerItemWorker('assignTemplate', assignItem);
 registerItemWorker('reconcileTemplate', reconcileItem);
 
-export interface RelationshipSettled {
+export interface RelationshipSettled extends SettledOnboarding {
   type: 'relationshipSettled';
-  partnerTenantId: string;
-  relationshipId: string;
-  templateId: string;
-  customerTenantId: string | null;
-  status: Relationship['status'];
   attempt?: number;
 }
 
@@ -524,22 +533,22 @@ const settledRetries = 24;
 export const continueTemplateOnboarding = defineDueJob({
   id: jobIds.continueTemplateOnboarding,
   schedule: config().jobSchedules.continueTemplateOnboarding,
-  handle: async (entry) => {
-    const stored = await findRelationship(entry.subjectId);
-    const relationship = stored?.value;
-    if (!relationship?.templateId || relationship.status === 'approvalPending') return undefined;
-    const message: RelationshipSettled = {
-      type: 'relationshipSettled',
-      partnerTenantId: relationship.partnerTenantId,
-      relationshipId: relationship.id,
-      templateId: relationship.templateId,
-      customerTenantId: relationship.customer?.tenantId ?? null,
-      status: relationship.status,
-    };
+  handle: async (entry, run) => {
+    // Right after the change, the entry says what it stored; after a crash, only the row can.
+    const settled =
+      run.afterCommit && entry.data ? (JSON.parse(entry.data) as SettledOnboarding) : await storedSettlement(entry);
+    if (!settled) return undefined;
+    const message: RelationshipSettled = { type: 'relationshipSettled', ...settled };
     await sendQueueMessage(gdapApprovalsQueue, message);
     return 'continued';
   },
 });
+
+async function storedSettlement(entry: DueEntry): Promise<SettledOnboarding | undefined> {
+  const relationship = (await findRelationship(entry.subjectId))?.value;
+  if (!relationship?.templateId || relationship.status === 'approvalPending') return undefined;
+  return settledOnboarding(relationship);
+}
 
 /** A settlement message that failed every delivery: the item waiting on it fails with the reason. */
 export async function onRelationshipSettledPoisoned(message: RelationshipSettled, reason: string): Promise<void> {

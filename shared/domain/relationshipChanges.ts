@@ -150,6 +150,25 @@ export function planCreate(
 /** Whether `planTransition` needs the relationship's assignments (only then are they read). */
 export const needsAssignments = affectsAssignments;
 
+/** What a template's relationship settled as, which its onboarding continues from (SPEC §15.2). */
+export interface SettledOnboarding {
+  partnerTenantId: string;
+  relationshipId: string;
+  templateId: string;
+  customerTenantId: string | null;
+  status: Relationship['status'];
+}
+
+export function settledOnboarding(relationship: Relationship): SettledOnboarding {
+  return {
+    partnerTenantId: relationship.partnerTenantId,
+    relationshipId: relationship.id,
+    templateId: relationship.templateId as string,
+    customerTenantId: relationship.customer?.tenantId ?? null,
+    status: relationship.status,
+  };
+}
+
 /**
  * Any change of an existing relationship (an edit, a request action, a job's decision): its row
  * merged at the ETag it was read with, the request or operation that records it, its name moved,
@@ -181,7 +200,12 @@ export function planTransition(
   // A template's relationship that the customer answered (or let expire) continues its onboarding
   // (SPEC §15.2): a follow-up of this very change, finished right after it and by its job after a crash.
   if (next.templateId && previous.status === 'approvalPending' && next.status !== 'approvalPending') {
-    plan.followUps.push({ job: jobIds.continueTemplateOnboarding, dueAt: context.at, subjectId: next.id });
+    plan.followUps.push({
+      job: jobIds.continueTemplateOnboarding,
+      dueAt: context.at,
+      subjectId: next.id,
+      data: JSON.stringify(settledOnboarding(next)),
+    });
   }
   plan.events = stampEvents(
     eventsOfChange(eventsOf(previous, next, context.initiatedBy, context.at)),

@@ -199,10 +199,19 @@ describe('templates (pure rules)', () => {
     const followUps = (previous: typeof locked | Omit<typeof locked, 'templateId'>, action: 'approve' | 'reject') =>
       planTransition({ value: previous, etag: 'e' }, applyRequestAction(previous, action, customer, now), context)
         .followUps;
+    // The entry carries the settled state, which the follow-up run right after the commit sends as it is.
+    const settled = { partnerTenantId: locked.partnerTenantId, relationshipId: 'r-1', templateId: template.id };
     expect(followUps(locked, 'approve')).toEqual([
-      { job: 'continueTemplateOnboarding', dueAt: context.at, subjectId: 'r-1' },
+      {
+        job: 'continueTemplateOnboarding',
+        dueAt: context.at,
+        subjectId: 'r-1',
+        data: JSON.stringify({ ...settled, customerTenantId: CUSTOMER, status: 'active' }),
+      },
     ]);
-    expect(followUps(locked, 'reject').map((entry) => entry.job)).toEqual(['continueTemplateOnboarding']);
+    expect(followUps(locked, 'reject').map((entry) => [entry.job, JSON.parse(entry.data ?? '{}').status])).toEqual([
+      ['continueTemplateOnboarding', 'terminated'],
+    ]);
     const { templateId: _ignored, ...plain } = locked;
     void _ignored;
     expect(followUps(plain, 'approve')).toEqual([]);
