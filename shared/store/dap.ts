@@ -10,7 +10,7 @@ import { ensureTables, isStatus, tableClient, tableNames } from './tables';
 import { webhookOutbound } from './webhooks';
 
 /**
- * Legacy DAP relationships (SPEC §6): row = customer tenant, in one of the partner's 64 partitions
+ * Legacy DAP relationships (SPEC §6): row = customer tenant, in one of the partner's 128 partitions
  * named by the customer id's leading bits (rows.ts), so a partner with thousands of DAP customers,
  * each read by a fleet job, is not one hot partition (Azure's target is 2,000 entities/s per
  * partition; Azurite's point reads scan the partition). A removal

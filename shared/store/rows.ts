@@ -7,14 +7,16 @@ import { normalizeName, Relationship, RelationshipRequest } from '../domain/rela
 import { encodeKey } from './tables';
 
 /**
- * Row layout of the Tenants table. A tenant's rows are spread over 64 partitions
+ * Row layout of the Tenants table. A tenant's rows are spread over 128 partitions
  * `{tenantId}|{2 hex digits}`: few partitions per tenant would serialize a large partner's writes
  * (Table Storage serves a partition from one server, about 2,000 entities/s) and, on Azurite, make
  * every point operation scan a large share of the partner's rows (with 16, a 10,000-customer
- * onboarding slowed to a quarter of its starting rate). A relationship's partition is named by
- * the leading 6 bits of its id, so it, its children and the partner's audit entries of a change
- * still fit one entity-group transaction, and a partner's relationships in partition order are in
- * id order. The price is on the other side: a tenant's log is read as a merge of 64 partitions.
+ * onboarding slowed to a quarter of its starting rate; with 64, a template onboarding of 10,000
+ * customers took 321 s against 226 s with 128, docs/benchmarks.md). A relationship's partition is
+ * named by the leading 7 bits of its id, so it, its children and the partner's audit entries of a
+ * change still fit one entity-group transaction, and a partner's relationships in partition order
+ * are in id order. The price is on the other side: a tenant's log is read as a merge of 128
+ * partitions (one query each, in parallel, per page).
  *   rel|{id}                      the relationship, with its requests (SPEC §3.1) as properties
  *                                 `request_{requestId}` (one per state change, three at most)
  *   name|{lower-case name}        reserves the display name (unique per partner, SPEC §2), in the
@@ -39,10 +41,10 @@ export function idDigit(id: string): string {
 }
 
 /**
- * How many leading bits of a hex id name its tenant partition: 6, so 64 partitions per tenant.
+ * How many leading bits of a hex id name its tenant partition: 7, so 128 partitions per tenant.
  * More spreads a large partner's writes further; fewer makes a tenant's log cheaper to merge.
  */
-const partitionBits = 6;
+const partitionBits = 7;
 const partitionMask = (0xff << (8 - partitionBits)) & 0xff;
 const hex2 = (value: number): string => value.toString(16).padStart(2, '0');
 

@@ -6,7 +6,7 @@ import { whenTableNotFound } from './storageBudget';
 
 /** Every table the service uses, created once per process on first use. */
 export const tableNames = {
-  /** 64 partitions per tenant: its relationships (as partner), audit log and notifications (rows.ts, events.ts). */
+  /** 128 partitions per tenant: its relationships (as partner), audit log and notifications (rows.ts, events.ts). */
   tenants: 'Tenants',
   customerRelationships: 'CustomerRelationships',
   directory: 'Directory',

@@ -10,13 +10,13 @@ import {
 describe('Tenants table partitions', () => {
   const partner = randomUUID();
 
-  it('gives a tenant 64 partitions, in key order', () => {
+  it('gives a tenant 128 partitions, in key order', () => {
     const partitions = tenantPartitions(partner);
-    expect(partitions).toHaveLength(64);
-    expect(new Set(partitions).size).toBe(64);
+    expect(partitions).toHaveLength(128);
+    expect(new Set(partitions).size).toBe(128);
     expect([...partitions].sort()).toEqual(partitions);
-    expect(partitions.slice(0, 3)).toEqual([`${partner}|00`, `${partner}|04`, `${partner}|08`]);
-    expect(partitions[63]).toBe(`${partner}|fc`);
+    expect(partitions.slice(0, 3)).toEqual([`${partner}|00`, `${partner}|02`, `${partner}|04`]);
+    expect(partitions[127]).toBe(`${partner}|fe`);
   });
 
   it('places relationships so that partition order is id order', () => {
@@ -24,7 +24,7 @@ describe('Tenants table partitions', () => {
     const partitions = ids.map((id) => relationshipPartition({ id, partnerTenantId: partner }));
     expect([...partitions].sort()).toEqual(partitions);
     expect(partitions.every((partition) => tenantPartitions(partner).includes(partition))).toBe(true);
-    expect(relationshipPartition({ id: `a7${randomUUID().slice(2)}`, partnerTenantId: partner })).toBe(`${partner}|a4`);
+    expect(relationshipPartition({ id: `a7${randomUUID().slice(2)}`, partnerTenantId: partner })).toBe(`${partner}|a6`);
   });
 
   it("chooses a new relationship's id in the partition reserving its name, whatever the name's case", () => {
@@ -36,7 +36,7 @@ describe('Tenants table partitions', () => {
   });
 
   it("spreads a tenant's events over all of its partitions", () => {
-    const used = new Set(Array.from({ length: 2000 }, () => tenantPartitionOf(partner, randomUUID())));
-    expect(used.size).toBe(64);
+    const used = new Set(Array.from({ length: 4000 }, () => tenantPartitionOf(partner, randomUUID())));
+    expect(used.size).toBe(128);
   });
 });
