@@ -50,7 +50,11 @@ async function jobView(stored: StoredJob): Promise<Record<string, unknown>> {
   const job = stored.value;
   const tallies = await jobTallies(job.id);
   const counts = countTallies(tallies);
-  const lastModifiedDateTime = tallies.map((tally) => tally.lastModifiedDateTime).sort().pop() ?? '';
+  const lastModifiedDateTime =
+    tallies
+      .map((tally) => tally.lastModifiedDateTime)
+      .sort()
+      .pop() ?? '';
   // Items not yet written (a job being created) count as pending.
   counts.pending += Math.max(0, job.total - counts.total);
   counts.total = Math.max(counts.total, job.total);

@@ -235,8 +235,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, child?: Chil
 }
 
 /** Node flags from an environment variable (BENCH_HOST_NODE_OPTIONS, BENCH_AZURITE_NODE_OPTIONS). */
-export const nodeOptions = (variable: string): string[] =>
-  (process.env[variable] ?? '').split(/\s+/).filter(Boolean);
+export const nodeOptions = (variable: string): string[] => (process.env[variable] ?? '').split(/\s+/).filter(Boolean);
 
 /**
  * Uses a running host and account when BENCH_URL (and BENCH_STORAGE, or AzureWebJobsStorage, for
