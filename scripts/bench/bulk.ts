@@ -184,6 +184,7 @@ async function main(): Promise<void> {
     });
     const ratio = rate / raw.rate;
     const requestRate = (3 * onboarded) / totalSeconds;
+    const requestRatio = requestRate / raw.rate;
     const summary = markdownTable(
       ['measure', 'value'],
       ['l', 'r'],
@@ -197,8 +198,12 @@ async function main(): Promise<void> {
         ['rate (relationships fully onboarded / s)', fixed(rate, 1)],
         ['HTTP requests / s (3 per customer)', fixed(requestRate, 1)],
         [`raw inserts / s (${concurrency} in flight, fresh partition, same run)`, fixed(raw.rate, 0)],
-        ['rate ÷ raw insert rate (target ≥ 0.2)', `${fixed(ratio, 3)} ${ratio >= 0.2 ? 'pass' : '**FAIL**'}`],
-        ['for reference: HTTP requests / s ÷ raw insert rate', fixed(requestRate / raw.rate, 3)],
+        // Issue 16 settled the unit: per HTTP request, against raw inserts.
+        [
+          'HTTP requests / s ÷ raw insert rate (target ≥ 0.3)',
+          `${fixed(requestRatio, 3)} ${requestRatio >= 0.3 ? 'pass' : '**FAIL**'}`,
+        ],
+        ['for reference: relationships fully onboarded / s ÷ raw insert rate', fixed(ratio, 3)],
         ...(rawAtSize && largestPartnerPartition
           ? [
               [
@@ -258,6 +263,7 @@ async function main(): Promise<void> {
           largestPartnerPartitionRows: largestPartnerPartition,
           rawInsertRateAtPartnerPartitionSize: rawAtSize ? Math.round(rawAtSize.rate) : undefined,
           ratioToRawInsert: Math.round(ratio * 1000) / 1000,
+          requestRatioToRawInsert: Math.round(requestRatio * 1000) / 1000,
           activeReadBack: activeCount,
           hostPeakRssMiB: hostPeak === undefined ? undefined : Math.round(hostPeak / 2 ** 20),
           hostRssHighWaterMarkMiB: environment.hostPid
