@@ -86,9 +86,10 @@ export type JobMessage =
 const dispatchSafetyNetSeconds = 60;
 /**
  * Items of one message handled at once. The listener runs up to 24 messages per instance, so this
- * is up to 72 items in flight: more only queues at the storage account and costs the host memory.
+ * is up to 48 items in flight: more only queues at the storage account and costs the host memory
+ * (3, 72 in flight, was slower and 5–8 MiB larger in the templates benchmark, docs/benchmarks.md).
  */
-const itemParallelism = 3;
+const itemParallelism = 2;
 /** Tries of an item's work against transient failures, with exponential backoff in between. */
 const transientAttempts = 5;
 const backoffBaseMs = 100;
