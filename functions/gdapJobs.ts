@@ -50,15 +50,16 @@ async function jobView(stored: StoredJob): Promise<Record<string, unknown>> {
   const job = stored.value;
   const tallies = await jobTallies(job.id);
   const counts = countTallies(tallies);
-  const lastModifiedDateTime =
-    tallies
-      .map((tally) => tally.lastModifiedDateTime)
-      .sort()
-      .pop() ?? '';
   // Items not yet written (a job being created) count as pending.
   counts.pending += Math.max(0, job.total - counts.total);
   counts.total = Math.max(counts.total, job.total);
-  const latest = [job.createdDateTime, lastModifiedDateTime, job.canceledDateTime ?? ''].sort().pop();
+  const latest = [
+    job.createdDateTime,
+    ...tallies.map((tally) => tally.lastModifiedDateTime),
+    job.canceledDateTime ?? '',
+  ]
+    .sort()
+    .pop();
   return {
     id: job.id,
     kind: job.kind,

@@ -9,7 +9,7 @@ import {
   movedTally,
   tallyOf,
 } from '../domain/gdapJobs';
-import { stale } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import { CollectionQuery, CollectionSpec } from '../query/odata';
 import { Page, queryCollection, Stored } from './paging';
 import { Entity } from './rows';
@@ -301,19 +301,20 @@ export class ChunkWriter {
       const tally = (this.current ??= await this.read());
       const next = movedTally(tally.value, previous.value.state, item);
       try {
-        const response = await jobs().submitTransaction([
-          ['update', itemToRow(item), 'Replace', { etag: previous.etag }],
-          ['update', tallyToRow(this.jobId, this.chunk, next), 'Replace', { etag: tally.etag }],
-        ]);
+        const response = await conditionalWrite(
+          jobs().submitTransaction([
+            ['update', itemToRow(item), 'Replace', { etag: previous.etag }],
+            ['update', tallyToRow(this.jobId, this.chunk, next), 'Replace', { etag: tally.etag }],
+          ]),
+        );
         const [itemEtag, tallyEtag] = response.subResponses.map((sub) => sub.etag as string);
         this.current = { value: next, etag: tallyEtag };
         return { value: item, etag: itemEtag };
       } catch (error) {
-        if (!isStatus(error, 412) && !isStatus(error, 404)) throw error;
+        if (!(error instanceof DomainError && error.kind === 'stale')) throw error;
         this.current = await this.read();
-        if (this.current.etag === tally.etag) {
-          throw stale('The entity was changed by another request: read it again and retry with its new ETag.');
-        }
+        // The tally is as it was: the item itself changed.
+        if (this.current.etag === tally.etag) throw error;
         if (attempt >= tallyAttempts) throw new TallyContended();
         await pause(Math.random() * 5 * attempt);
       }
