@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Caller } from '../shared/app/caller';
+import type { GdapJob } from '../shared/domain/gdapJobs';
 import { Principal } from '../shared/domain/principal';
 
 /** Test fixtures shared by every tier: role template ids (SPEC §13) and callers built from claims. */
@@ -38,4 +39,20 @@ export function partnerAgent(tenantId: string, now: DateTime): Caller {
 /** A Global Administrator of customer `tenantId`, acting at `now`. */
 export function customerAdmin(tenantId: string, now: DateTime): Caller {
   return { principal: principal({ tenantId, directoryRoleIds: [roles.globalAdministrator] }), now };
+}
+
+/** A `terminate` job of `total` items by a fresh partner, as `insertJob` takes it (no items yet). */
+export function terminateJob(total: number): GdapJob {
+  const partnerTenantId = randomUUID();
+  return {
+    id: randomUUID(),
+    partnerTenantId,
+    kind: 'terminate',
+    createdDateTime: '2026-01-01T00:00:00.0000000Z',
+    parameters: {},
+    createdBy: { tenantId: partnerTenantId, userId: randomUUID() },
+    total,
+    canceledDateTime: null,
+    baseUrl: 'http://127.0.0.1',
+  };
 }

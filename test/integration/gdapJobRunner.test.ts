@@ -2,8 +2,9 @@ import { RestError } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import { ItemWorker, runItem } from '../../shared/app/gdapJobs';
 import { invalid, stale } from '../../shared/domain/errors';
-import { GdapJob, newItems } from '../../shared/domain/gdapJobs';
+import { newItems } from '../../shared/domain/gdapJobs';
 import { findItem, insertJob } from '../../shared/store/gdapJobs';
+import { terminateJob } from '../fixtures';
 
 /**
  * The job runner's retries (SPEC §15.4) on a real Azurite: an item whose work meets transient
@@ -12,19 +13,8 @@ import { findItem, insertJob } from '../../shared/store/gdapJobs';
  * refusal is the item's failure at once, with its reason.
  */
 async function storedItem() {
-  const partnerTenantId = randomUUID();
-  const job: GdapJob = {
-    id: randomUUID(),
-    partnerTenantId,
-    kind: 'terminate',
-    createdDateTime: '2026-01-01T00:00:00.0000000Z',
-    parameters: {},
-    createdBy: { tenantId: partnerTenantId, userId: randomUUID() },
-    total: 1,
-    canceledDateTime: null,
-    baseUrl: 'http://127.0.0.1',
-  };
-  const [item] = newItems(job.id, [`${randomUUID()}-${partnerTenantId}`], 'relationship', job.createdDateTime);
+  const job = terminateJob(1);
+  const [item] = newItems(job.id, [`${randomUUID()}-${job.partnerTenantId}`], 'relationship', job.createdDateTime);
   await insertJob(job, [item]);
   return { job, stored: (await findItem(job.id, item.id))! };
 }

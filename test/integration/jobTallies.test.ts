@@ -4,6 +4,7 @@ import { countTallies, GdapJob, GdapJobItem, ItemState, newItems } from '../../s
 import { Stored } from '../../shared/store/paging';
 import { chunkItems, ChunkWriter, findItem, insertJob, jobTallies, replaceItem } from '../../shared/store/gdapJobs';
 import { tableClient, tableNames } from '../../shared/store/tables';
+import { terminateJob } from '../fixtures';
 
 /**
  * A job's counts come from its chunks' tallies (shared/store/gdapJobs.ts), on a real Azurite: each
@@ -11,19 +12,8 @@ import { tableClient, tableNames } from '../../shared/store/tables';
  * whoever moves them, and a refused move changes neither.
  */
 async function storedJob(total: number): Promise<{ job: GdapJob; items: Stored<GdapJobItem>[] }> {
-  const partnerTenantId = randomUUID();
-  const job: GdapJob = {
-    id: randomUUID(),
-    partnerTenantId,
-    kind: 'terminate',
-    createdDateTime: '2026-01-01T00:00:00.0000000Z',
-    parameters: {},
-    createdBy: { tenantId: partnerTenantId, userId: randomUUID() },
-    total,
-    canceledDateTime: null,
-    baseUrl: 'http://127.0.0.1',
-  };
-  const targets = Array.from({ length: total }, () => `${randomUUID()}-${partnerTenantId}`);
+  const job = terminateJob(total);
+  const targets = Array.from({ length: total }, () => `${randomUUID()}-${job.partnerTenantId}`);
   await insertJob(job, newItems(job.id, targets, 'relationship', job.createdDateTime));
   return { job, items: await chunkItems(job.id, 0) };
 }
