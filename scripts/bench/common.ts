@@ -11,6 +11,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, isListening, startAzurite } from '../azurite';
+import { instanceHeapFlags } from '../instanceMemory';
 
 export const relationshipsUrl = '/v1.0/tenantRelationships/delegatedAdminRelationships';
 export const globalAdministrator = '62e90394-69f5-4237-9190-012177145e10';
@@ -241,8 +242,8 @@ export const nodeOptions = (variable: string): string[] => (process.env[variable
  * Uses a running host and account when BENCH_URL (and BENCH_STORAGE, or AzureWebJobsStorage, for
  * its account) are set; otherwise starts an in-memory Azurite and `node dist/scripts/host.js` as
  * child processes, the host with its timers pushed out of the run and its output in
- * bench-results/host.log. BENCH_HOST_NODE_OPTIONS adds Node flags to the host (e.g. --cpu-prof);
- * `hostArgs` are the host's own (`--no-queues`).
+ * bench-results/host.log, with an instance's heap (instanceMemory.ts). BENCH_HOST_NODE_OPTIONS adds
+ * Node flags to the host (e.g. --cpu-prof); `hostArgs` are the host's own (`--no-queues`).
  */
 export async function startEnvironment(name: string, options: { hostArgs?: string[] } = {}): Promise<BenchEnvironment> {
   mkdirSync(resultsDirectory, { recursive: true });
@@ -272,7 +273,13 @@ export async function startEnvironment(name: string, options: { hostArgs?: strin
   const tablePrefix = `bench${Date.now().toString(36)}`;
   const host = spawn(
     process.execPath,
-    [...nodeOptions('BENCH_HOST_NODE_OPTIONS'), path.join(__dirname, '..', 'host.js'), ...(options.hostArgs ?? [])],
+    // The heap of a deployed instance, as `npm start` gives it; BENCH_HOST_NODE_OPTIONS come after, so they win.
+    [
+      ...instanceHeapFlags,
+      ...nodeOptions('BENCH_HOST_NODE_OPTIONS'),
+      path.join(__dirname, '..', 'host.js'),
+      ...(options.hostArgs ?? []),
+    ],
     {
       env: {
         ...process.env,
