@@ -85,9 +85,9 @@ export async function commitDapChange(change: DapChange): Promise<void> {
       changeId: randomUUID(),
       rows: [...audits, ...(webhooks?.rows ?? [])],
       messages: webhooks?.messages ?? [],
-      witness: { table: tableNames.dapRelationships, ...witness },
+      witness: { table: tableNames.dapRelationships, ...witness, marker: true },
     },
-    after: [{ table: tableNames.dapRelationships, mode: 'delete', entity: witness }],
+    after: [],
   });
 }
 

@@ -1,7 +1,7 @@
 import { TableTransactionResponse, TransactionAction } from '@azure/data-tables';
 import { conflict, stale } from '../domain/errors';
 import { crashPoint } from './faults';
-import { Outbound, recoveryEntryFor, removeRecoveryEntry, writeOutbound } from './outbox';
+import { Outbound, recoveryEntryFor, removeRecoveryEntry, witnessRemoval, writeOutbound } from './outbox';
 import { RowOp, writeRows } from './rowOps';
 import { ensureTables, isStatus, tableClient, TableName } from './tables';
 
@@ -15,7 +15,7 @@ import { ensureTables, isStatus, tableClient, TableName } from './tables';
  *   3. the outbound rows (events for other partitions), which the recovery entry carries until
  *      they are stored, so a crash between 2 and 3 loses none (the publishEvents job finishes them);
  *   4. clean-ups (`after`): rows the stored change makes unnecessary (the due entry it handled,
- *      an old name reservation, the recovery entry).
+ *      an old name reservation, the recovery entry and a marker witness).
  * Rows of one step that share a table and partition go in one call; the rest go in parallel.
  */
 export type { RowOp };
@@ -67,7 +67,11 @@ export async function execute(plan: StoragePlan): Promise<Committed> {
   }
   crashPoint('afterTransaction');
   if (plan.outbound) await writeOutbound(plan.outbound);
-  await writeRows(recovery ? [...plan.after, { ...recovery, mode: 'delete' }] : plan.after);
+  const cleanUps =
+    recovery && plan.outbound
+      ? [...plan.after, ...witnessRemoval(plan.outbound.witness), { ...recovery, mode: 'delete' as const }]
+      : plan.after;
+  await writeRows(cleanUps);
   return { etags: response?.subResponses.map((sub) => sub.etag) ?? [] };
 }
 

@@ -24,7 +24,27 @@ export interface Outbound {
   rows: RowOp[];
   /** Sent once the rows are stored (their handlers read them). */
   messages?: OutboundMessage[];
-  witness: { table: TableName; partitionKey: string; rowKey: string };
+  witness: Witness;
+}
+
+/**
+ * A row the change's transaction creates. A `marker` exists only to witness the change (none of
+ * the change's own rows is new): it is removed once the outbound is out, by the change itself or,
+ * after a crash, by the publishEvents job.
+ */
+export interface Witness {
+  table: TableName;
+  partitionKey: string;
+  rowKey: string;
+  marker?: boolean;
+}
+
+/** The deletion of a marker witness, once what it witnessed is published. */
+export function witnessRemoval(witness: Witness): RowOp[] {
+  if (!witness.marker) return [];
+  return [
+    { table: witness.table, mode: 'delete', entity: { partitionKey: witness.partitionKey, rowKey: witness.rowKey } },
+  ];
 }
 
 /** A queue message of the outbox: its logical queue name (queues.ts) and JSON payload. */
@@ -69,7 +89,8 @@ export async function removeRecoveryEntry(entity: { partitionKey: string; rowKey
 /**
  * A recovery entry's work (the publishEvents job): writes its rows and sends its messages if their
  * change was stored (its witness exists), nothing otherwise. Returns how many rows and messages it
- * published; the job removes the entry.
+ * published; the job removes the entry. A marker witness goes once they are out: a job run after it
+ * finds no witness and publishes nothing, which is right, as they were published.
  */
 export async function recoverOutbound(entry: DueEntry): Promise<number> {
   await ensureTables();
@@ -85,5 +106,6 @@ export async function recoverOutbound(entry: DueEntry): Promise<number> {
     throw error;
   }
   await writeOutbound(data);
+  await writeRows(witnessRemoval(data.witness));
   return published;
 }

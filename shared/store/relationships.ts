@@ -251,18 +251,15 @@ export async function commitRelationshipChange(change: RelationshipChange): Prom
   const webhooks = await webhookOutbound(webhookEventsOf(change.events));
   if (webhooks && plan.transaction) {
     // The witness: an event row the transaction creates, or (a follow-up, which has none) a marker
-    // created with it and removed once the deliveries are out. A crash leaves that marker behind.
+    // created with it and removed once the deliveries are out.
     const changeId = randomUUID();
-    let witness = logRows[0];
-    if (!witness) {
-      witness = { partitionKey, rowKey: `${changeMarkerPrefix}${changeId}` };
-      actions.push(['create', witness]);
-      after.push({ table: tableNames.tenants, mode: 'delete', entity: witness });
-    }
+    const ownEvent = logRows[0];
+    const rowKey = ownEvent ? ownEvent.rowKey : `${changeMarkerPrefix}${changeId}`;
+    if (!ownEvent) actions.push(['create', { partitionKey, rowKey }]);
     plan.outbound = {
       changeId,
       ...webhooks,
-      witness: { table: tableNames.tenants, partitionKey, rowKey: witness.rowKey },
+      witness: { table: tableNames.tenants, partitionKey, rowKey, marker: !ownEvent },
     };
   }
   const run = () => execute(plan);

@@ -120,6 +120,33 @@ describe('the commit executor', () => {
     expect(await recoverOutbound(recovery.entry)).toBe(1);
   });
 
+  it('removes a marker witness once the outbound rows are out, itself or, after a crash, through the job', async () => {
+    const marked = async () => {
+      const { partitionKey, etag } = await freshRow();
+      const planned = plan(partitionKey, etag);
+      planned.plan.outbound = {
+        ...planned.plan.outbound!,
+        witness: { table, partitionKey, rowKey: `chg|${planned.changeId}`, marker: true },
+      };
+      return { ...planned, partitionKey };
+    };
+    const stored = await marked();
+    await execute(stored.plan);
+    expect(await exists(tableNames.tenants, stored.eventPartition, `aud|${stored.changeId}`)).toBe(true);
+    expect(await exists(table, stored.partitionKey, `chg|${stored.changeId}`)).toBe(false);
+
+    const crashed = await marked();
+    armFault('afterTransaction');
+    await expect(execute(crashed.plan)).rejects.toThrow(/Simulated crash/);
+    expect(await exists(table, crashed.partitionKey, `chg|${crashed.changeId}`)).toBe(true);
+    const [recovery] = await recoveryEntriesOf(crashed.changeId);
+    expect(await recoverOutbound(recovery.entry)).toBe(1);
+    expect(await exists(tableNames.tenants, crashed.eventPartition, `aud|${crashed.changeId}`)).toBe(true);
+    expect(await exists(table, crashed.partitionKey, `chg|${crashed.changeId}`)).toBe(false);
+    // A second run finds no witness: what it witnessed is out already, so it publishes nothing again.
+    expect(await recoverOutbound(recovery.entry)).toBe(0);
+  });
+
   it('after a crash before the transaction, the outbox job writes nothing: the witness does not exist', async () => {
     const { partitionKey, etag } = await freshRow();
     const { plan: storage, changeId, eventPartition } = plan(partitionKey, etag);
